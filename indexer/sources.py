@@ -1,0 +1,193 @@
+"""Read one source file into a Document: bulletin text, or table records.
+
+Every format ends up either as plain text (paragraphs separated by blank lines,
+bold runs as **…**, headings as ###) for the bulletin parser, or as a list of
+records for the record reader. Failures raise SourceError with a reason.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from .decode import DecodeError, decode_text
+
+TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
+RECORD_SUFFIXES = {".jsonl", ".ndjson", ".csv"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | RECORD_SUFFIXES | {".docx", ".pdf"}
+
+
+class SourceError(Exception):
+    """A file that cannot be read; the message names the reason in Chinese."""
+
+
+@dataclass
+class Document:
+    path: str
+    text: str | None = None
+    records: list[dict[str, Any]] = field(default_factory=list)
+    encoding: str | None = None
+
+
+def read_document(path: Path, max_bytes: int) -> Document:
+    """Read a file of any supported kind; unknown suffixes are tried as text."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise SourceError(f"无法读取：{exc.strerror}") from exc
+    if size > max_bytes:
+        raise SourceError(f"文件过大（{size} 字节，上限 {max_bytes}）")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"无法读取：{exc.strerror}") from exc
+    if not data.strip():
+        raise SourceError("文件为空")
+    reader = READERS.get(path.suffix.lower(), _read_text)
+    return reader(str(path), data)
+
+
+def _read_text(path: str, data: bytes) -> Document:
+    text, encoding = _decode(data)
+    if not text.strip():
+        raise SourceError("文件为空")
+    return Document(path, text=text, encoding=encoding)
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    try:
+        return decode_text(data)
+    except DecodeError as exc:
+        raise SourceError(str(exc)) from exc
+
+
+def _read_docx(path: str, data: bytes) -> Document:
+    import docx  # lazy: python-docx pulls lxml
+    from docx.opc.exceptions import PackageNotFoundError
+    from docx.table import Table
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise SourceError(f"不是有效的 .docx 文件（{type(exc).__name__}）") from exc
+    except Exception as exc:  # lxml raises its own XML errors on damaged parts
+        raise SourceError(f".docx 文件已损坏（{type(exc).__name__}）") from exc
+    paragraphs: list[str] = []
+    for block in document.iter_inner_content():
+        if isinstance(block, Table):
+            for row in block.rows:
+                cells = [cell.text.strip() for cell in row.cells]
+                line = " ".join(dict.fromkeys(c for c in cells if c))  # merged cells repeat
+                if line:
+                    paragraphs.append(line)
+        else:
+            paragraphs.append(_docx_paragraph(block))
+    text = "\n\n".join(p for p in paragraphs if p.strip())
+    if not text.strip():
+        raise SourceError(".docx 中没有文字")
+    return Document(path, text=text, encoding="docx")
+
+
+def _docx_paragraph(paragraph: Any) -> str:
+    """Keep bold runs and heading styles as markdown so the parser sees titles."""
+    style = (paragraph.style.name or "") if paragraph.style is not None else ""
+    if style.lower().startswith("heading") or style.startswith("标题"):
+        return "### " + paragraph.text.strip()
+    out: list[str] = []
+    bold_open = False
+    for run in paragraph.runs:
+        text = run.text
+        if not text:
+            continue
+        is_bold = bool(run.bold) and bool(text.strip())
+        if is_bold != bold_open:
+            out.append("**")
+            bold_open = is_bold
+        out.append(text)
+    if bold_open:
+        out.append("**")
+    return "".join(out)
+
+
+def _read_pdf(path: str, data: bytes) -> Document:
+    from pdfminer.high_level import extract_pages  # lazy: only PDF ingestion needs it
+    from pdfminer.layout import LAParams, LTTextContainer
+    from pdfminer.pdfparser import PDFSyntaxError
+    from pdfminer.psexceptions import PSException
+
+    blocks: list[str] = []
+    try:
+        for page in extract_pages(io.BytesIO(data), laparams=LAParams()):
+            for element in page:
+                if isinstance(element, LTTextContainer):
+                    block = _join_pdf_lines(element.get_text())
+                    if block:
+                        blocks.append(block)
+    except (PDFSyntaxError, PSException) as exc:
+        raise SourceError(f"PDF 文件已损坏（{type(exc).__name__}）") from exc
+    except Exception as exc:  # pdfminer raises many unrelated types on damaged files
+        raise SourceError(f"无法解析 PDF（{type(exc).__name__}: {exc}）") from exc
+    text = "\n\n".join(blocks)
+    if not text.strip():
+        raise SourceError("PDF 没有文本层（可能是扫描件），请先做文字识别（OCR）")
+    return Document(path, text=text, encoding="pdf")
+
+
+def _join_pdf_lines(block: str) -> str:
+    """Lines of one PDF text box are one paragraph: join CJK without a space."""
+    lines = [ln.strip() for ln in block.splitlines() if ln.strip()]
+    out = ""
+    for line in lines:
+        if out and out[-1].isascii() and out[-1].isalnum() and line[0].isascii() and line[0].isalnum():
+            out += " "
+        out += line
+    return out
+
+
+def _read_jsonl(path: str, data: bytes) -> Document:
+    text, encoding = _decode(data)
+    records: list[dict[str, Any]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise SourceError(f"第 {number} 行不是有效的 JSON（{exc.msg}）") from exc
+        if not isinstance(record, dict):
+            raise SourceError(f"第 {number} 行不是 JSON 对象")
+        record["_row"] = number
+        records.append(record)
+    if not records:
+        raise SourceError("没有记录")
+    return Document(path, records=records, encoding=encoding)
+
+
+def _read_csv(path: str, data: bytes) -> Document:
+    text, encoding = _decode(data)
+    try:
+        rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise SourceError(f"CSV 格式错误（{exc}）") from exc
+    if not rows:
+        raise SourceError("没有记录")
+    records = []
+    for number, row in enumerate(rows, start=2):  # row 1 is the header
+        record: dict[str, Any] = {str(k).strip().lower(): v for k, v in row.items() if k is not None}
+        record["_row"] = number
+        records.append(record)
+    return Document(path, records=records, encoding=encoding)
+
+
+READERS: dict[str, Callable[[str, bytes], Document]] = {
+    **{suffix: _read_text for suffix in TEXT_SUFFIXES},
+    ".docx": _read_docx,
+    ".pdf": _read_pdf,
+    ".jsonl": _read_jsonl,
+    ".ndjson": _read_jsonl,
+    ".csv": _read_csv,
+}

@@ -120,7 +120,14 @@ def _parse_bulletin(header: Header, lines: list[Line], path: str, title_max: int
         index += 1
         if is_rule(text):
             continue
+        if text in BRIEF_MARKS and index < len(body_lines):
+            text = f"{text} {body_lines[index].text}"  # a lone △ (PDF line wrap) starts the next line
+            index += 1
         current = drafts[-1] if drafts else None
+        if current is not None and not current.closed and _is_unit_line(text):
+            current.extend(text)  # （区公安局） wrapped onto a line of its own
+            _close_if_unit(current)
+            continue
         if current is not None and current.is_open() and not _is_structural_start(text):
             current.extend(text)
             _close_if_unit(current)
@@ -142,6 +149,10 @@ def _parse_bulletin(header: Header, lines: list[Line], path: str, title_max: int
             drafts.append(draft)
             _close_if_unit(draft)
     return [_finish(d, header, path, title_max) for d in drafts if "".join(d.paragraphs).strip()]
+
+
+def _is_unit_line(text: str) -> bool:
+    return bool(UNIT_TAIL_RE.fullmatch(text.strip()) and _trailing_units(text))
 
 
 def _until_footer(lines: list[Line]) -> list[Line]:

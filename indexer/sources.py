@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any, Callable
 
 from .decode import DecodeError, decode_text
 
+_MULTISPACE = re.compile(r"[ \u00a0]{2,}")
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 RECORD_SUFFIXES = {".jsonl", ".ndjson", ".csv"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | RECORD_SUFFIXES | {".docx", ".pdf"}
@@ -114,38 +116,27 @@ def _docx_paragraph(paragraph: Any) -> str:
 
 
 def _read_pdf(path: str, data: bytes) -> Document:
-    from pdfminer.high_level import extract_pages  # lazy: only PDF ingestion needs it
-    from pdfminer.layout import LAParams, LTTextContainer
-    from pdfminer.pdfparser import PDFSyntaxError
-    from pdfminer.psexceptions import PSException
+    """Text layer in content-stream order (pypdf); the parser rejoins wrapped lines.
 
-    blocks: list[str] = []
+    pdfminer's layout analysis was tried first: it split lines that mix fonts and
+    reordered the pieces, losing numbers' places in the sentence.
+    """
+    from pypdf import PdfReader  # lazy: only PDF ingestion needs it
+    from pypdf.errors import PyPdfError
+
     try:
-        for page in extract_pages(io.BytesIO(data), laparams=LAParams()):
-            for element in page:
-                if isinstance(element, LTTextContainer):
-                    block = _join_pdf_lines(element.get_text())
-                    if block:
-                        blocks.append(block)
-    except (PDFSyntaxError, PSException) as exc:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise SourceError("PDF 已加密，无法读取")
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except SourceError:
+        raise
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
         raise SourceError(f"PDF 文件已损坏（{type(exc).__name__}）") from exc
-    except Exception as exc:  # pdfminer raises many unrelated types on damaged files
-        raise SourceError(f"无法解析 PDF（{type(exc).__name__}: {exc}）") from exc
-    text = "\n\n".join(blocks)
+    text = _MULTISPACE.sub(" ", "\n".join(pages))
     if not text.strip():
         raise SourceError("PDF 没有文本层（可能是扫描件），请先做文字识别（OCR）")
     return Document(path, text=text, encoding="pdf")
-
-
-def _join_pdf_lines(block: str) -> str:
-    """Lines of one PDF text box are one paragraph: join CJK without a space."""
-    lines = [ln.strip() for ln in block.splitlines() if ln.strip()]
-    out = ""
-    for line in lines:
-        if out and out[-1].isascii() and out[-1].isalnum() and line[0].isascii() and line[0].isalnum():
-            out += " "
-        out += line
-    return out
 
 
 def _read_jsonl(path: str, data: bytes) -> Document:

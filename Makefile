@@ -1,0 +1,40 @@
+# Two commands do all the set-up on a fresh machine:  make run   and   make test
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+
+.PHONY: run test install install-test test-system-deps parse clean
+
+run: install
+	$(BIN)/bulletin parse data/sample
+
+# torch first, pinned: it comes from the machine's local CPU build; letting pip resolve
+# it through sentence-transformers would pull a newer CUDA build of several GB.
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+# A CJK font for the tests that make real PDFs (Debian package; needs root, as in CI).
+test-system-deps:
+	@if [ ! -f $(CJK_FONT) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei) >/dev/null; \
+	  else echo "warning: $(CJK_FONT) missing and not root: PDF tests will be skipped"; fi; \
+	fi
+
+test: install-test test-system-deps
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf var .pytest_cache

@@ -59,5 +59,131 @@ def parse(obj: Context, paths: tuple[str, ...], as_json: bool) -> None:
         sys.exit(1)
 
 
+class _Bar:
+    def __init__(self, label: str, total: int) -> None:
+        from tqdm import tqdm
+
+        self._bar = tqdm(total=total, desc=label, unit="条" if label == "向量" else "个", disable=total == 0, file=sys.stderr)
+
+    def update(self, n: int = 1) -> None:
+        self._bar.update(n)
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+def _engine(obj: Context):
+    from search.engine import SearchEngine
+    from search.store import IndexUnavailable
+
+    try:
+        return SearchEngine(obj.settings)
+    except IndexUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--rebuild", is_flag=True, help="丢弃旧索引，全部重建")
+@click.pass_obj
+def index(obj: Context, paths: tuple[str, ...], rebuild: bool) -> None:
+    """把简报文件或文件夹加入索引（增量：只处理新增或变化的条目）。"""
+    from indexer.build import build, describe
+    from search.store import IndexUnavailable
+
+    try:
+        report = build(paths, obj.settings, rebuild=rebuild, progress=_Bar)
+    except IndexUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
+    for result in report.failed:
+        click.echo(f"错误：{result.path}：{result.error}", err=True)
+    click.echo(describe(report))
+    if report.failed:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("query")
+@click.option("--mode", type=click.Choice(["hybrid", "keyword", "semantic"]), default=None, help="检索模式（默认 hybrid）")
+@click.option("--unit", "units", multiple=True, help="只看这些单位（可重复）")
+@click.option("--from", "date_from", help="起始日期 YYYY-MM-DD")
+@click.option("--to", "date_to", help="截止日期 YYYY-MM-DD")
+@click.option("--kind", type=click.Choice(["measure", "brief", "article"]), help="类型")
+@click.option("--series", help="刊物名，如 上街信息")
+@click.option("--issue", type=int, help="期号")
+@click.option("--limit", type=int, default=None, help="每页条数")
+@click.option("--offset", type=int, default=0, help="从第几条开始")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON（与 API 相同）")
+@click.pass_obj
+def search(obj: Context, query: str, mode: str | None, units: tuple[str, ...], date_from: str | None,
+           date_to: str | None, kind: str | None, series: str | None, issue: int | None, limit: int | None,
+           offset: int, as_json: bool) -> None:
+    """检索条目：关键词、语义或混合。"""
+    from search.engine import Filters
+    from search.query import QueryError
+
+    from .output import results_table
+
+    engine = _engine(obj)
+    try:
+        filters = Filters(units=units, date_from=_date(date_from), date_to=_date(date_to), kind=kind, series=series, issue=issue)
+        result = engine.search(query, mode=mode, filters=filters, limit=limit, offset=offset)
+    except QueryError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+    else:
+        click.echo(results_table(result))
+
+
+def _date(value: str | None) -> str | None:
+    from indexer.header import parse_date
+
+    if value is None:
+        return None
+    parsed = parse_date(value)
+    if parsed is None:
+        raise click.BadParameter(f"日期无法识别：{value!r}（应为 YYYY-MM-DD）")
+    return parsed
+
+
+@main.command()
+@click.argument("item_id", required=False)
+@click.option("--text", help="用一段文字（如草稿）查找相似条目")
+@click.option("--other-units", is_flag=True, help="只看其他单位的条目")
+@click.option("--limit", type=int, default=None)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def similar(obj: Context, item_id: str | None, text: str | None, other_units: bool, limit: int | None, as_json: bool) -> None:
+    """相似条目：按条目 ID，或按 --text 给出的一段文字。"""
+    from search.query import QueryError
+
+    from .output import results_table
+
+    if bool(item_id) == bool(text):
+        raise click.UsageError("请给出条目 ID 或 --text，二者选一")
+    engine = _engine(obj)
+    try:
+        result = engine.similar(item_id, other_units, limit) if item_id else engine.similar_text(text or "", limit)
+    except KeyError:
+        raise click.ClickException(f"没有 ID 为 {item_id} 的条目") from None
+    except QueryError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(json.dumps(result, ensure_ascii=False) if as_json else results_table(result))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def stats(obj: Context, as_json: bool) -> None:
+    """索引概况：条目数、单位、日期范围、向量模型。"""
+    data = _engine(obj).stats()
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False))
+        return
+    click.echo(f"条目 {data['items']}（{data['kinds']}），单位 {len(data['units'])} 个，文件 {data['files']} 个")
+    click.echo(f"日期 {data['date_from']} 至 {data['date_to']}；模型 {data['model']}（{data['dim']} 维）；更新于 {data['updated']}")
+
+
 if __name__ == "__main__":
     main()

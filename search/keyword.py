@@ -1,0 +1,180 @@
+"""The keyword engine: every use of whoosh lives here, so it could be swapped.
+
+Fields: id (unique), title (boosted) and text analysed by our jieba Analyzer,
+units/kind/series/issue/date for display and filters, all stored so results render
+without the source files. Scoring is whoosh's BM25F.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from whoosh import index as whoosh_index
+from whoosh import query as wq
+from whoosh.analysis import Token as WhooshToken
+from whoosh.analysis import Tokenizer
+from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.scoring import BM25F
+
+from .analysis import Analyzer
+from .item import Item, Source
+
+TEXT_FIELDS = ("title", "text")
+
+
+class JiebaWhooshTokenizer(Tokenizer):
+    """Adapts Analyzer.index_tokens to whoosh; positions are word positions."""
+
+    def __init__(self, analyzer: Analyzer) -> None:
+        self.analyzer = analyzer
+
+    def __getstate__(self) -> dict[str, Any]:  # whoosh pickles the schema; the jieba state stays out
+        return {}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.analyzer = None  # replaced by the schema passed at open time
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, JiebaWhooshTokenizer)
+
+    def __call__(self, value: str, positions: bool = False, chars: bool = False, keeporiginal: bool = False,
+                 removestops: bool = True, start_pos: int = 0, start_char: int = 0, tokenize: bool = True,
+                 mode: str = "", **kwargs: Any) -> Iterator[WhooshToken]:
+        token = WhooshToken(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for tok in self.analyzer.index_tokens(value):
+            token.text = tok.text
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = tok.text
+            if positions:
+                token.pos = start_pos + tok.pos
+            if chars:
+                token.startchar = start_char + tok.start
+                token.endchar = start_char + tok.end
+            yield token
+
+
+def make_schema(analyzer: Analyzer, title_boost: float) -> Schema:
+    tokenizer = JiebaWhooshTokenizer(analyzer)
+    return Schema(
+        id=ID(stored=True, unique=True),
+        kind=ID(stored=True),
+        title=TEXT(analyzer=tokenizer, stored=True, field_boost=title_boost),
+        text=TEXT(analyzer=tokenizer, stored=True),
+        units=KEYWORD(stored=True, commas=True, scorable=False),
+        series=ID(stored=True),
+        issue=NUMERIC(stored=True, signed=False),
+        date=ID(stored=True),
+        issuer=STORED,
+        reporters=STORED,
+        source=STORED,
+    )
+
+
+def item_fields(item: Item) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "id": item.id,
+        "kind": item.kind,
+        "title": item.title,
+        "text": item.text,
+        "units": ",".join(item.units),
+        "issuer": item.issuer,
+        "reporters": list(item.reporters),
+        "source": json.dumps(item.source.__dict__ if item.source else None, ensure_ascii=False),
+    }
+    if item.series:
+        fields["series"] = item.series
+    if item.issue is not None:
+        fields["issue"] = item.issue
+    if item.date:
+        fields["date"] = item.date
+    return fields
+
+
+def stored_to_item(stored: dict[str, Any]) -> Item:
+    source = json.loads(stored["source"]) if stored.get("source") else None
+    return Item(
+        id=stored["id"],
+        kind=stored["kind"],
+        title=stored["title"],
+        text=stored["text"],
+        units=tuple(u for u in (stored.get("units") or "").split(",") if u),
+        series=stored.get("series"),
+        issue=stored.get("issue"),
+        date=stored.get("date"),
+        issuer=stored.get("issuer"),
+        reporters=tuple(stored.get("reporters") or ()),
+        source=Source(**source) if source else None,
+    )
+
+
+def create(path: Path, schema: Schema) -> Any:
+    path.mkdir(parents=True, exist_ok=True)
+    return whoosh_index.create_in(str(path), schema)
+
+
+def open_index(path: Path, schema: Schema) -> Any:
+    return whoosh_index.open_dir(str(path), schema=schema)
+
+
+def write(ix: Any, add: Iterable[Item], delete_ids: Iterable[str], commit_every: int) -> None:
+    """Replace/add items and delete others in one commit; cancel on any error (old state kept)."""
+    writer = ix.writer(limitmb=256)
+    try:
+        for item_id in delete_ids:
+            writer.delete_by_term("id", item_id)
+        for item in add:
+            writer.update_document(**item_fields(item))
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+
+
+class KeywordSearcher:
+    """Read side: one whoosh searcher, reused; document numbers mapped to catalog rows."""
+
+    def __init__(self, ix: Any, row_of_id: dict[str, int], title_boost: float) -> None:
+        self.ix = ix
+        self.searcher = ix.searcher(weighting=BM25F())
+        self.size = len(row_of_id)
+        self.row_of_doc = np.full(self.searcher.doc_count_all(), -1, dtype=np.int64)
+        for docnum, stored in self.searcher.reader().iter_docs():
+            self.row_of_doc[docnum] = row_of_id.get(stored["id"], -1)
+
+    def stored_items(self) -> Iterator[Item]:
+        for _docnum, stored in self.searcher.reader().iter_docs():
+            yield stored_to_item(stored)
+
+    def score_terms(self, alternatives: Iterable[str]) -> np.ndarray:
+        """BM25F score per catalog row of the best-matching alternative (0 where none matches)."""
+        scores = np.zeros(self.size, dtype=np.float32)
+        subqueries = [wq.Term(field, alt) for alt in alternatives for field in TEXT_FIELDS]
+        if not subqueries:
+            return scores
+        results = self.searcher.search(wq.Or(subqueries), limit=None, scored=True)
+        for hit in results.top_n:
+            score, docnum = hit
+            row = self.row_of_doc[docnum]
+            if row >= 0:
+                scores[row] = score
+        return scores
+
+    def rows_with_all(self, terms: Iterable[str]) -> np.ndarray:
+        """Boolean mask of rows containing every term (in title or text)."""
+        mask = np.zeros(self.size, dtype=bool)
+        subqueries = [wq.Or([wq.Term(f, t) for f in TEXT_FIELDS]) for t in terms]
+        if not subqueries:
+            return mask
+        for docnum in self.searcher.docs_for_query(wq.And(subqueries)):
+            row = self.row_of_doc[docnum]
+            if row >= 0:
+                mask[row] = True
+        return mask
+
+    def close(self) -> None:
+        self.searcher.close()

@@ -55,7 +55,8 @@ class SearchSettings:
     fusion: str = "rrf"
     rrf_k: int = 60
     semantic_ratio: float = 0.5
-    semantic_threshold: float = 0.83
+    semantic_threshold: float = 0.82
+    semantic_min_z: float = 0.8
     title_boost: float = 2.0
     default_limit: int = 20
     max_limit: int = 100

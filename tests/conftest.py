@@ -29,3 +29,33 @@ def sample_report(settings):
 @pytest.fixture(scope="session")
 def sample_items(sample_report):
     return sample_report.items
+
+
+@pytest.fixture(scope="session")
+def sample_index(tmp_path_factory, settings):
+    """The sample bulletins indexed once, with the real default model."""
+    from indexer.build import build
+
+    index_settings = settings.with_index(tmp_path_factory.mktemp("index"))
+    report = build([SAMPLE_DIR], index_settings)
+    assert report.added == 38
+    return index_settings
+
+
+@pytest.fixture(scope="session")
+def engine(sample_index):
+    from search.engine import SearchEngine
+
+    engine = SearchEngine(sample_index)
+    yield engine
+    engine.close()
+
+
+@pytest.fixture(scope="session")
+def qrels():
+    import json
+    import re
+
+    data = json.loads((Path(__file__).parent / "data" / "seed_qrels.json").read_text(encoding="utf-8"))  # copy of shared/eval
+    data["keys"] = {k: re.sub(r"\s+", "", v) for k, v in data["items"].items()}
+    return data

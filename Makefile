@@ -7,7 +7,8 @@ CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 .PHONY: run test install install-test test-system-deps parse clean
 
 run: install
-	$(BIN)/bulletin parse data/sample
+	$(BIN)/bulletin index data/sample
+	$(BIN)/bulletin search 融资
 
 # torch first, pinned: it comes from the machine's local CPU build; letting pip resolve
 # it through sentence-transformers would pull a newer CUDA build of several GB.

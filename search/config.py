@@ -22,7 +22,6 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class IndexSettings:
     path: Path = Path("var/index")
-    sample: str = "data/sample"
     max_file_mb: int = 50
     commit_every: int = 2000
 

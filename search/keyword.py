@@ -121,18 +121,24 @@ def open_index(path: Path, schema: Schema) -> Any:
     return whoosh_index.open_dir(str(path), schema=schema)
 
 
-def write(ix: Any, add: Iterable[Item], delete_ids: Iterable[str], commit_every: int) -> None:
-    """Replace/add items and delete others in one commit; cancel on any error (old state kept)."""
-    writer = ix.writer(limitmb=256)
-    try:
-        for item_id in delete_ids:
-            writer.delete_by_term("id", item_id)
-        for item in add:
-            writer.update_document(**item_fields(item))
-        writer.commit()
-    except BaseException:
-        writer.cancel()
-        raise
+WRITER_MB = 256  # whoosh's in-memory buffer per writer
+
+
+def write(ix: Any, add: list[Item], delete_ids: Iterable[str], commit_every: int) -> None:
+    """Delete, then add in batches of commit_every; a failure cancels the open batch."""
+    batches = [add[i : i + commit_every] for i in range(0, len(add), commit_every)] or [[]]
+    for n, batch in enumerate(batches):
+        writer = ix.writer(limitmb=WRITER_MB)
+        try:
+            if n == 0:
+                for item_id in delete_ids:
+                    writer.delete_by_term("id", item_id)
+            for item in batch:
+                writer.update_document(**item_fields(item))
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
 
 
 class KeywordSearcher:

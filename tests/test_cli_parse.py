@@ -33,3 +33,33 @@ def test_json_lines(sample_dir):
 def test_help_is_fast_and_chinese():
     out = run("--help")
     assert out.returncode == 0 and "parse" in out.stdout and "检索" in out.stdout
+
+
+def test_search_similar_stats_json(sample_index):
+    index = str(sample_index.index.path)
+    out = run("--index", index, "search", "融资", "--mode", "keyword", "--json", "--limit", "2")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["total"] == 3 and len(result["results"]) == 2 and result["results"][0]["text"]
+    filtered = json.loads(run("--index", index, "search", "服务", "--mode", "keyword", "--unit", "区司法局",
+                              "--from", "2024-01-01", "--to", "2024年12月31日", "--json").stdout)
+    assert filtered["total"] >= 1 and all("区司法局" in r["units"] for r in filtered["results"])
+    first = result["results"][0]["id"]
+    similar = json.loads(run("--index", index, "similar", first, "--other-units", "--json").stdout)
+    assert similar["results"] and first not in [r["id"] for r in similar["results"]]
+    stats = json.loads(run("--index", index, "stats", "--json").stdout)
+    assert stats["items"] == 38
+
+
+def test_search_errors_are_one_line(sample_index, tmp_path):
+    index = str(sample_index.index.path)
+    for args, message in [
+        (("search", ""), "查询为空"),
+        (("search", "融资", "--from", "昨天"), "日期无法识别"),
+        (("similar",), "二者选一"),
+        (("similar", "ffffffffffffffff"), "没有 ID"),
+    ]:
+        out = run("--index", index, *args)
+        assert out.returncode != 0 and message in out.stderr and "Traceback" not in out.stderr, (args, out.stderr)
+    missing = run("--index", str(tmp_path / "none"), "search", "融资")
+    assert missing.returncode == 1 and "bulletin index" in missing.stderr

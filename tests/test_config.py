@@ -1,0 +1,46 @@
+"""config.toml, the Settings dataclasses and README stay in step."""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import fields
+
+import pytest
+
+from search.config import PROJECT_ROOT, SECTIONS, ConfigError, load_settings
+
+
+def test_every_setting_declared_documented_and_commented():
+    path = PROJECT_ROOT / "config.toml"
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    assert set(raw) == set(SECTIONS)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    for section, cls in SECTIONS.items():
+        assert set(raw[section]) == {f.name for f in fields(cls)}, section
+        for key in raw[section]:
+            n = next(i for i, ln in enumerate(lines) if ln.startswith(f"{key} ="))
+            assert lines[n - 1].startswith("#"), f"{section}.{key} has no comment above it"
+            assert f"`{section}.{key}`" in readme, f"README does not mention {section}.{key}"
+
+
+def test_paths_resolve_relative_to_the_file(tmp_path):
+    cfg = tmp_path / "my.toml"
+    cfg.write_text('[index]\npath = "ix"\n[search]\nrrf_k = 10\n', encoding="utf-8")
+    settings = load_settings(cfg)
+    assert settings.index.path == tmp_path / "ix" and settings.search.rrf_k == 10
+    assert settings.search.default_limit == 20  # defaults fill the rest
+
+
+@pytest.mark.parametrize("body, message", [
+    ("[nosuch]\n", "未知的节"),
+    ("[search]\nrrf_kk = 1\n", "未知的设置"),
+    ("[search]\nrrf_k = \"sixty\"\n", "类型错误"),
+    ("[web]\nallow_upload = 1\n", "true 或 false"),
+    ("[search\n", "格式错误"),
+])
+def test_bad_config_is_a_clear_error(tmp_path, body, message):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text(body, encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_settings(cfg)
+    assert message in str(err.value)

@@ -26,12 +26,14 @@ $(VENV)/.installed-test: $(VENV)/.installed
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
-# A CJK font for the tests that make real PDFs (Debian package; needs root, as in CI).
+# Debian packages the tests use: a CJK font (PDF tests), headless Chromium and its driver
+# (browser tests). Installed when missing; needs root, as in CI.
 test-system-deps:
-	@if [ ! -f $(CJK_FONT) ]; then \
+	@if [ ! -f $(CJK_FONT) ] || [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei) >/dev/null; \
-	  else echo "warning: $(CJK_FONT) missing and not root: PDF tests will be skipped"; fi; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      fonts-wqy-microhei chromium chromium-driver) >/dev/null; \
+	  else echo "warning: not root: missing font/browser packages; PDF and browser tests will be skipped"; fi; \
 	fi
 
 test: install-test test-system-deps

@@ -185,5 +185,31 @@ def stats(obj: Context, as_json: bool) -> None:
     click.echo(f"日期 {data['date_from']} 至 {data['date_to']}；模型 {data['model']}（{data['dim']} 维）；更新于 {data['updated']}")
 
 
+@main.command()
+@click.option("--host", default=None, help="监听地址（默认 127.0.0.1，仅本机可访问）")
+@click.option("--port", type=int, default=None, help="端口（默认 8000）")
+@click.option("--threads", type=int, default=8, show_default=True, help="处理请求的线程数")
+@click.pass_obj
+def serve(obj: Context, host: str | None, port: int | None, threads: int) -> None:
+    """启动网页与 JSON API（waitress，可在 Windows 上运行）。"""
+    from waitress import serve as waitress_serve
+
+    from search.service import SearchService
+    from web import create_app
+
+    settings = obj.settings
+    service = SearchService(settings)
+    if service.error:
+        raise click.ClickException(f"无法打开索引：{service.error}")
+    click.echo("正在加载向量模型……", err=True)
+    service.warm_up()
+    app = create_app(settings, service)
+    host = host or settings.web.host
+    port = port or settings.web.port
+    click.echo(f"已启动：http://{host}:{port}/ （按 Ctrl+C 停止）", err=True)
+    waitress_serve(app, host=host, port=port, threads=threads, ident="bulletin-search",
+                   max_request_body_size=max(settings.web.max_upload_mb * 1024 * 1024, settings.web.max_body_kb * 1024))
+
+
 if __name__ == "__main__":
     main()

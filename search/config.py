@@ -71,6 +71,8 @@ class WebSettings:
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_kb: int = 256
+    max_export: int = 5000
+    max_upload_mb: int = 20
     allow_upload: bool = False
     admin_token: str = ""
 

@@ -93,6 +93,25 @@ class SearchEngine:
             "facets": self._facets(rows),
         }
 
+    def export(self, q: str, mode: str | None, filters: Filters | None, max_items: int) -> dict[str, Any]:
+        """Every result of a search (not one page), capped at max_items, for CSV/Word export."""
+        cfg = self.settings.search
+        mode = mode or cfg.default_mode
+        if mode not in MODES:
+            raise QueryError(f"未知的检索模式 {mode!r}，可选：{', '.join(MODES)}")
+        parsed = parse_query(q, self.analyzer, cfg.max_query_chars, MIN_MATCH_RATIO)
+        rows, scores = self._rank(parsed, mode, self._filter_mask(filters or Filters()))
+        results = [self._result(int(r), float(scores[n]), parsed) for n, r in enumerate(rows[:max_items])]
+        return {"query": parsed.raw, "mode": mode, "total": int(len(rows)), "results": results}
+
+    def issue_items(self, series: str | None, issue: int, date: str | None) -> list[Item]:
+        """One bulletin issue's items in the order they were printed."""
+        items = [i for i in self.items if i.issue == issue and i.series == series and (date is None or i.date == date)]
+        return sorted(items, key=lambda i: (i.source.file if i.source else "", i.source.position if i.source else 0))
+
+    def unit_counts(self) -> dict[str, int]:
+        return dict(Counter(u for i in self.items for u in i.units).most_common())
+
     def _rank(self, parsed: ParsedQuery, mode: str, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         cfg = self.settings.search
         mask = mask & self._phrase_mask(parsed) & ~self._excluded_mask(parsed)
@@ -281,7 +300,7 @@ class SearchEngine:
         return {
             "items": len(self.ids),
             "kinds": dict(Counter(self.kinds.tolist())),
-            "units": dict(Counter(u for i in self.items for u in i.units).most_common()),
+            "units": self.unit_counts(),
             "date_from": dates[0] if dates else None,
             "date_to": dates[-1] if dates else None,
             "model": self.manifest.model,

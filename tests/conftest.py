@@ -59,3 +59,47 @@ def qrels():
     data = json.loads((Path(__file__).parent / "data" / "seed_qrels.json").read_text(encoding="utf-8"))  # copy of shared/eval
     data["keys"] = {k: re.sub(r"\s+", "", v) for k, v in data["items"].items()}
     return data
+
+
+@pytest.fixture(scope="session")
+def service(sample_index, engine):
+    from search.service import SearchService
+
+    return SearchService(sample_index, embedder=engine.embedder)
+
+
+@pytest.fixture(scope="session")
+def app(sample_index, service):
+    from web import create_app
+
+    return create_app(sample_index, service)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The app behind a real waitress server on a free loopback port."""
+    import socket
+    import threading
+    import time
+    import urllib.request
+
+    from waitress.server import create_server
+
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    port = server.socket.getsockname()[1]
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(50):
+        try:
+            urllib.request.urlopen(url + "/api/health", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield url
+    server.close()

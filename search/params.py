@@ -1,0 +1,150 @@
+"""Request parameters -> a validated search request, shared by the HTML pages and the JSON API
+so the two can never disagree about what a URL means."""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .engine import MODES, Filters
+from .item import KINDS
+from .query import QueryError
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_YEAR = re.compile(r"^\d{4}$")
+
+
+class MultiMapping(Protocol):
+    def get(self, key: str, default: Any = None) -> Any: ...
+
+    def getlist(self, key: str) -> list[str]: ...
+
+
+@dataclass
+class SearchRequest:
+    q: str
+    mode: str | None
+    filters: Filters
+    limit: int | None
+    offset: int
+    year: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def query_args(self, **changes: Any) -> list[tuple[str, str]]:
+        """URL arguments reproducing this request (for paging, facet links, exports)."""
+        args: dict[str, Any] = {
+            "q": self.q,
+            "mode": self.mode,
+            "unit": list(self.filters.units),
+            "from": None if self.year else self.filters.date_from,
+            "to": None if self.year else self.filters.date_to,
+            "year": self.year,
+            "kind": self.filters.kind,
+            "series": self.filters.series,
+            "issue": self.filters.issue,
+        }
+        args.update(changes)
+        out: list[tuple[str, str]] = []
+        for key, value in args.items():
+            for v in value if isinstance(value, (list, tuple)) else [value]:
+                if v not in (None, ""):
+                    out.append((key, str(v)))
+        return out
+
+
+def _one(args: MultiMapping, name: str) -> str | None:
+    value = args.get(name)
+    if value is None:
+        return None
+    value = str(value).strip()
+    return value or None
+
+
+def _int(args: MultiMapping, name: str, default: int | None, minimum: int, maximum: int | None = None) -> int | None:
+    raw = _one(args, name)
+    if raw is None:
+        return default
+    if not re.fullmatch(r"-?\d{1,9}", raw):
+        raise QueryError(f"参数 {name} 应为整数，而不是 {raw[:20]!r}")
+    value = int(raw)
+    if value < minimum or (maximum is not None and value > maximum):
+        upper = f" 到 {maximum}" if maximum is not None else " 以上"
+        raise QueryError(f"参数 {name} 应在 {minimum}{upper} 之间")
+    return value
+
+
+def _date(args: MultiMapping, name: str) -> str | None:
+    raw = _one(args, name)
+    if raw is None:
+        return None
+    if not _ISO_DATE.match(raw):
+        raise QueryError(f"参数 {name} 的日期格式应为 YYYY-MM-DD，而不是 {raw[:20]!r}")
+    import datetime as dt
+
+    try:
+        dt.date.fromisoformat(raw)
+    except ValueError as exc:
+        raise QueryError(f"参数 {name} 不是有效日期：{raw}") from exc
+    return raw
+
+
+def _units(args: MultiMapping, names: Sequence[str]) -> tuple[str, ...]:
+    units: list[str] = []
+    for name in names:
+        for value in args.getlist(name):
+            units += [u.strip() for u in re.split(r"[,，、]", value) if u.strip()]
+    return tuple(dict.fromkeys(units))
+
+
+def parse_search_request(args: MultiMapping, max_limit: int, require_query: bool = True) -> SearchRequest:
+    q = args.get("q") or ""
+    if require_query and not str(q).strip():
+        raise QueryError("查询为空，请输入要检索的词语")
+    mode = _one(args, "mode")
+    if mode is not None and mode not in MODES:
+        raise QueryError(f"未知的检索模式 {mode!r}，可选：{', '.join(MODES)}")
+    kind = _one(args, "kind")
+    if kind is not None and kind not in KINDS:
+        raise QueryError(f"未知的类型 {kind!r}，可选：{', '.join(KINDS)}")
+    year = _one(args, "year")
+    date_from, date_to = _date(args, "from"), _date(args, "to")
+    if year is not None:
+        if not _YEAR.match(year):
+            raise QueryError(f"参数 year 应为四位年份，而不是 {year[:20]!r}")
+        date_from, date_to = f"{year}-01-01", f"{year}-12-31"
+    if date_from and date_to and date_from > date_to:
+        raise QueryError("起始日期晚于截止日期")
+    filters = Filters(
+        units=_units(args, ("units", "unit")),
+        date_from=date_from,
+        date_to=date_to,
+        kind=kind,
+        series=_one(args, "series"),
+        issue=_int(args, "issue", None, 0),
+    )
+    return SearchRequest(
+        q=str(q),
+        mode=mode,
+        filters=filters,
+        limit=_int(args, "limit", None, 1, max_limit),
+        offset=_int(args, "offset", 0, 0) or 0,
+        year=year,
+    )
+
+
+def as_multi(mapping: Mapping[str, Any]) -> MultiMapping:
+    """Wrap a plain dict (JSON body) so it answers getlist like a query string."""
+
+    class _Multi:
+        def get(self, key: str, default: Any = None) -> Any:
+            value = mapping.get(key, default)
+            return value[0] if isinstance(value, list) and value else value
+
+        def getlist(self, key: str) -> list[str]:
+            value = mapping.get(key)
+            if value is None:
+                return []
+            return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+    return _Multi()

@@ -1,0 +1,69 @@
+"""The engine as a long-lived service (web server): opened once, reopened when the index changes.
+
+A new index generation becomes visible with one atomic rename of manifest.json; the
+service notices the new manifest on the next request and swaps engines, so a search
+sees either the old or the new state, never a mix. If the index is missing or
+damaged the service keeps the reason for the health endpoint instead of crashing.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from .config import Settings
+from .embedding import Embedder, EmbeddingError
+from .engine import SearchEngine
+from .store import MANIFEST, IndexUnavailable
+
+
+class ServiceUnavailable(RuntimeError):
+    pass
+
+
+class SearchService:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        base = settings.source.parent if settings.source else Path.cwd()
+        self.embedder = embedder or Embedder(settings.embedding, base)
+        self._lock = threading.Lock()
+        self._engine: SearchEngine | None = None
+        self._stamp: tuple[int, int] | None = None
+        self.error: str | None = None
+        self.refresh()
+
+    def _manifest_stamp(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(Path(self.settings.index.path) / MANIFEST)
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_ino)
+
+    def refresh(self) -> None:
+        stamp = self._manifest_stamp()
+        if stamp == self._stamp and (self._engine is not None or self.error is not None):
+            return
+        with self._lock:
+            if stamp == self._stamp and (self._engine is not None or self.error is not None):
+                return
+            try:
+                engine = SearchEngine(self.settings, embedder=self.embedder)
+            except (IndexUnavailable, EmbeddingError, OSError, ValueError) as exc:
+                self.error = str(exc)
+                self._stamp = stamp
+                if self._engine is None:
+                    return
+                return  # keep serving the last good engine
+            self._engine, self.error, self._stamp = engine, None, stamp
+
+    @property
+    def engine(self) -> SearchEngine:
+        self.refresh()
+        if self._engine is None:
+            raise ServiceUnavailable(self.error or "索引不可用")
+        return self._engine
+
+    def warm_up(self) -> None:
+        """Load the model now (a few seconds) rather than on the first semantic query."""
+        if self._engine is not None:
+            self.embedder.embed_query("预热")

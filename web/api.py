@@ -1,0 +1,140 @@
+"""JSON API: the same engine and the same result JSON as `bulletin search --json`."""
+from __future__ import annotations
+
+import hmac
+import re
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+
+from search.params import as_multi, parse_search_request
+from search.query import QueryError
+from search.service import ServiceUnavailable
+
+from . import error_response, service_of
+from .openapi import openapi_document
+
+api = Blueprint("api", __name__)
+ITEM_ID = re.compile(r"^[0-9a-f]{16}$")
+
+
+def _settings():
+    return current_app.config["BULLETIN_SETTINGS"]
+
+
+def _engine():
+    return service_of(current_app).engine
+
+
+@api.errorhandler(QueryError)
+def _bad_query(exc: QueryError) -> Any:
+    return error_response(400, "bad_request", str(exc))
+
+
+@api.errorhandler(ServiceUnavailable)
+def _unavailable(exc: ServiceUnavailable) -> Any:
+    return error_response(503, "index_unavailable", str(exc))
+
+
+@api.get("/search")
+def search() -> Any:
+    req = parse_search_request(request.args, _settings().search.max_limit)
+    return jsonify(_engine().search(req.q, mode=req.mode, filters=req.filters, limit=req.limit, offset=req.offset))
+
+
+def _item_or_404(item_id: str):
+    item = _engine().get(item_id) if ITEM_ID.match(item_id) else None
+    if item is None:
+        return None, error_response(404, "not_found", f"没有 ID 为 {item_id[:40]} 的条目")
+    return item, None
+
+
+def item_json(item) -> dict[str, Any]:
+    data = item.to_dict()
+    if data.get("source"):
+        data["source"]["file"] = Path(data["source"]["file"]).name  # no server paths in answers
+    return data
+
+
+@api.get("/items/<path:item_id>")
+def item(item_id: str) -> Any:
+    found, error = _item_or_404(item_id)
+    return error or jsonify(item_json(found))
+
+
+@api.get("/items/<path:item_id>/similar")
+def item_similar(item_id: str) -> Any:
+    found, error = _item_or_404(item_id)
+    if error:
+        return error
+    args = request.args
+    other = (args.get("other_units") or "").lower() in ("1", "true", "yes", "on")
+    limit = _limit(args.get("limit"))
+    return jsonify(_engine().similar(found.id, other_units=other, limit=limit))
+
+
+@api.post("/similar")
+def similar_text() -> Any:
+    body = request.get_json(silent=True) if request.is_json else None
+    data = as_multi(body) if isinstance(body, dict) else request.form
+    if request.is_json and not isinstance(body, dict):
+        raise QueryError('请求体应为 JSON 对象，如 {"text": "……"}')
+    text = data.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise QueryError("缺少 text（要比较的一段文字）")
+    if len(text) > _settings().search.max_query_chars * 20:
+        raise QueryError(f"文字过长，上限 {_settings().search.max_query_chars * 20} 字")
+    return jsonify(_engine().similar_text(text, limit=_limit(data.get("limit"))))
+
+
+def _limit(raw: Any) -> int | None:
+    if raw in (None, ""):
+        return None
+    if not re.fullmatch(r"\d{1,6}", str(raw)):
+        raise QueryError("limit 应为正整数")
+    return int(raw)
+
+
+@api.get("/units")
+def units() -> Any:
+    return jsonify({"units": _engine().unit_counts()})
+
+
+@api.get("/stats")
+def stats() -> Any:
+    return jsonify(_engine().stats())
+
+
+@api.get("/health")
+def health() -> Any:
+    service = service_of(current_app)
+    service.refresh()
+    try:
+        engine = service.engine
+    except ServiceUnavailable as exc:
+        response = jsonify({"status": "error", "error": {"code": "index_unavailable", "message": str(exc)}})
+        response.status_code = 503
+        return response
+    return jsonify({"status": "ok", "items": len(engine.ids), "generation": engine.manifest.generation})
+
+
+@api.get("/openapi.json")
+def openapi() -> Any:
+    return jsonify(openapi_document(_settings()))
+
+
+@api.post("/index")
+def upload() -> Any:
+    """Index an uploaded bulletin file: off unless web.allow_upload; needs the admin token."""
+    settings = _settings()
+    if not settings.web.allow_upload:
+        return error_response(403, "forbidden", "网页上传已关闭（config.toml 中 web.allow_upload = false）")
+    token = current_app.config.get("ADMIN_TOKEN") or ""
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip() or request.headers.get("X-Admin-Token", "")
+    if not token or not hmac.compare_digest(given.encode(), token.encode()):
+        return error_response(401, "unauthorized", "管理令牌缺失或错误")
+    from .upload import index_upload
+
+    request.max_content_length = settings.web.max_upload_mb * 1024 * 1024
+    return index_upload(request, settings, service_of(current_app))

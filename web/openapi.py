@@ -1,0 +1,189 @@
+"""The OpenAPI 3.1 description of /api; tests validate real responses against it."""
+from __future__ import annotations
+
+from typing import Any
+
+from search.config import Settings
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+ERRORS = {
+    "400": _json(_ref("Error"), "参数错误"),
+    "404": _json(_ref("Error"), "没有这个条目"),
+    "503": _json(_ref("Error"), "索引不可用"),
+}
+
+
+def openapi_document(settings: Settings) -> dict[str, Any]:
+    s = settings.search
+    nullable_str = {"type": ["string", "null"]}
+    result = {
+        "type": "object",
+        "required": ["id", "title", "text", "snippet", "units", "date", "issue", "series", "kind", "score"],
+        "properties": {
+            "id": {"type": "string", "pattern": "^[0-9a-f]{16}$"},
+            "title": {"type": "string"},
+            "text": {"type": "string"},
+            "snippet": {"type": "string", "description": "HTML: 文本已转义，匹配词包在 <mark> 中"},
+            "units": {"type": "array", "items": {"type": "string"}},
+            "date": {"type": ["string", "null"], "pattern": r"^\d{4}-\d{2}-\d{2}$"},
+            "issue": {"type": ["integer", "null"]},
+            "series": nullable_str,
+            "kind": {"enum": ["measure", "brief", "article"]},
+            "score": {"type": "number"},
+            "near_duplicate": {"type": "boolean"},
+        },
+        "additionalProperties": False,
+    }
+    counts = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
+    schemas = {
+        "Result": result,
+        "SearchResponse": {
+            "type": "object",
+            "required": ["query", "mode", "total", "offset", "limit", "results", "facets"],
+            "properties": {
+                "query": {"type": "string"},
+                "mode": {"enum": ["hybrid", "keyword", "semantic"]},
+                "total": {"type": "integer", "minimum": 0},
+                "offset": {"type": "integer", "minimum": 0},
+                "limit": {"type": "integer", "minimum": 1, "maximum": s.max_limit},
+                "results": {"type": "array", "items": _ref("Result")},
+                "facets": {
+                    "type": "object",
+                    "required": ["units", "years", "kinds"],
+                    "properties": {"units": counts, "years": counts, "kinds": counts},
+                    "additionalProperties": False,
+                },
+            },
+            "additionalProperties": False,
+        },
+        "SimilarResponse": {
+            "type": "object",
+            "required": ["results"],
+            "properties": {
+                "id": {"type": "string"},
+                "other_units": {"type": "boolean"},
+                "text": {"type": "string"},
+                "results": {"type": "array", "items": _ref("Result")},
+            },
+            "additionalProperties": False,
+        },
+        "Item": {
+            "type": "object",
+            "required": ["id", "kind", "title", "text", "units", "series", "issue", "date", "source"],
+            "properties": {
+                "id": {"type": "string"},
+                "kind": {"enum": ["measure", "brief", "article"]},
+                "title": {"type": "string"},
+                "text": {"type": "string"},
+                "units": {"type": "array", "items": {"type": "string"}},
+                "series": nullable_str,
+                "issue": {"type": ["integer", "null"]},
+                "date": nullable_str,
+                "issuer": nullable_str,
+                "reporters": {"type": "array", "items": {"type": "string"}},
+                "source": {
+                    "type": ["object", "null"],
+                    "properties": {"file": {"type": "string"}, "position": {"type": "integer"},
+                                   "line": {"type": "integer"}, "url": nullable_str},
+                },
+            },
+        },
+        "Units": {"type": "object", "required": ["units"], "properties": {"units": counts}},
+        "Stats": {
+            "type": "object",
+            "required": ["items", "kinds", "units", "date_from", "date_to", "model", "dim", "updated"],
+            "properties": {
+                "items": {"type": "integer"}, "kinds": counts, "units": counts, "date_from": nullable_str,
+                "date_to": nullable_str, "model": {"type": "string"}, "dim": {"type": "integer"},
+                "updated": {"type": "string"}, "generation": {"type": "string"}, "files": {"type": "integer"},
+            },
+        },
+        "Health": {
+            "type": "object",
+            "required": ["status"],
+            "properties": {"status": {"enum": ["ok", "error"]}, "items": {"type": "integer"},
+                           "generation": {"type": "string"}, "error": _ref("ErrorBody")},
+        },
+        "ErrorBody": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+        },
+        "Error": {"type": "object", "required": ["error"], "properties": {"error": _ref("ErrorBody")},
+                  "additionalProperties": False},
+        "IndexReport": {
+            "type": "object",
+            "required": ["added", "updated", "unchanged", "total"],
+            "properties": {"file": {"type": "string"}, "added": {"type": "integer"}, "updated": {"type": "integer"},
+                           "unchanged": {"type": "integer"}, "total": {"type": "integer"}},
+        },
+    }
+
+    def param(name: str, schema: dict[str, Any], description: str, required: bool = False, where: str = "query") -> dict[str, Any]:
+        return {"name": name, "in": where, "required": required, "schema": schema, "description": description}
+
+    item_id = param("id", {"type": "string"}, "条目 ID（16 位十六进制）", True, "path")
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "bulletin-search API", "version": "1.0.0",
+                 "description": "工作简报检索：关键词、语义、混合检索，相似条目。错误统一为 {\"error\": {\"code\", \"message\"}}。"},
+        "paths": {
+            "/api/search": {"get": {
+                "summary": "检索条目",
+                "parameters": [
+                    param("q", {"type": "string", "minLength": 1, "maxLength": s.max_query_chars}, "查询：词语、\"短语\"、-排除词", True),
+                    param("mode", {"enum": ["hybrid", "keyword", "semantic"]}, "检索模式，默认 hybrid"),
+                    param("units", {"type": "string"}, "单位，逗号分隔或重复参数（任一匹配）"),
+                    param("from", {"type": "string", "format": "date"}, "起始日期 YYYY-MM-DD"),
+                    param("to", {"type": "string", "format": "date"}, "截止日期 YYYY-MM-DD"),
+                    param("kind", {"enum": ["measure", "brief", "article"]}, "类型"),
+                    param("series", {"type": "string"}, "刊物名"),
+                    param("issue", {"type": "integer", "minimum": 0}, "期号"),
+                    param("limit", {"type": "integer", "minimum": 1, "maximum": s.max_limit}, f"每页条数，默认 {s.default_limit}"),
+                    param("offset", {"type": "integer", "minimum": 0}, "跳过的条数"),
+                ],
+                "responses": {"200": _json(_ref("SearchResponse"), "检索结果"), "400": ERRORS["400"], "503": ERRORS["503"]},
+            }},
+            "/api/items/{id}": {"get": {
+                "summary": "一个条目的全文与元数据", "parameters": [item_id],
+                "responses": {"200": _json(_ref("Item"), "条目"), "404": ERRORS["404"]},
+            }},
+            "/api/items/{id}/similar": {"get": {
+                "summary": "与该条目相似的条目",
+                "parameters": [item_id, param("other_units", {"type": "boolean"}, "只看其他单位"),
+                               param("limit", {"type": "integer", "minimum": 1, "maximum": s.max_limit}, "条数")],
+                "responses": {"200": _json(_ref("SimilarResponse"), "相似条目"), "400": ERRORS["400"], "404": ERRORS["404"]},
+            }},
+            "/api/similar": {"post": {
+                "summary": "与一段文字（如草稿）相似的条目",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["text"],
+                    "properties": {"text": {"type": "string", "minLength": 1},
+                                   "limit": {"type": "integer", "minimum": 1, "maximum": s.max_limit}}}}}},
+                "responses": {"200": _json(_ref("SimilarResponse"), "相似条目"), "400": ERRORS["400"],
+                              "413": _json(_ref("Error"), "请求体过大")},
+            }},
+            "/api/units": {"get": {"summary": "单位及条目数", "responses": {"200": _json(_ref("Units"), "单位")}}},
+            "/api/stats": {"get": {"summary": "索引概况", "responses": {"200": _json(_ref("Stats"), "概况")}}},
+            "/api/health": {"get": {"summary": "服务与索引状态", "responses": {
+                "200": _json(_ref("Health"), "正常"), "503": _json(_ref("Health"), "索引不可用")}}},
+            "/api/index": {"post": {
+                "summary": "上传并索引一个简报文件（默认关闭，需管理令牌）",
+                "security": [{"bearer": []}],
+                "requestBody": {"content": {"multipart/form-data": {"schema": {
+                    "type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}}}},
+                "responses": {"200": _json(_ref("IndexReport"), "已索引"), "400": ERRORS["400"],
+                              "401": _json(_ref("Error"), "令牌缺失或错误"), "403": _json(_ref("Error"), "上传已关闭"),
+                              "413": _json(_ref("Error"), "文件过大"), "415": _json(_ref("Error"), "不支持的文件类型")},
+            }},
+        },
+        "components": {"schemas": schemas, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    }

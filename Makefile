@@ -6,9 +6,11 @@ CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 
 .PHONY: run test install install-test test-system-deps parse clean
 
+# Index the sample bulletins (incremental: instant when nothing changed), then serve the app
+# on http://127.0.0.1:8000 until Ctrl+C.
 run: install
 	$(BIN)/bulletin index data/sample
-	$(BIN)/bulletin search 融资
+	$(BIN)/bulletin serve
 
 # torch first, pinned: it comes from the machine's local CPU build; letting pip resolve
 # it through sentence-transformers would pull a newer CUDA build of several GB.

@@ -53,6 +53,7 @@ class BuildReport:
     total: int = 0
     seconds: float = 0.0
     generation: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage: parse, embedding, keyword_index, write
 
     @property
     def changed(self) -> bool:
@@ -103,12 +104,14 @@ def build(paths: Sequence[str | Path], settings: Settings, rebuild: bool = False
 
     files = list(find_files(paths))
     report.files = len(files)
+    stage = time.perf_counter()
     bar = progress("解析", len(files))
     results: list[FileResult] = []
     for path in files:
         results.append(parse_file(path, settings.max_file_bytes, settings.parser.brief_title_max_chars))
         bar.update(1)
     bar.close()
+    report.timings["parse"] = time.perf_counter() - stage
 
     new_files = dict(old_files)
     items_by_id: dict[str, Item] = {}
@@ -161,12 +164,17 @@ def build(paths: Sequence[str | Path], settings: Settings, rebuild: bool = False
         else:
             ix = keyword.create(gen, schema)
 
+        stage = time.perf_counter()
         bar = progress("向量", len(added))
         new_vectors = embedder.embed_passages([embed_text(i) for i in added], progress=bar.update)
         bar.close()
+        report.timings["embedding"] = time.perf_counter() - stage
 
+        stage = time.perf_counter()
         keyword.write(ix, added, removed, settings.index.commit_every)
         ix.close()
+        report.timings["keyword_index"] = time.perf_counter() - stage
+        stage = time.perf_counter()
 
         row_of_old = {item_id: n for n, item_id in enumerate(old_ids)}
         kept = [i for i in old_ids if i in wanted_set]
@@ -191,6 +199,7 @@ def build(paths: Sequence[str | Path], settings: Settings, rebuild: bool = False
             analysis=analysis_fingerprint(settings),
         )
         write_json_atomic(index_dir / MANIFEST, new_manifest.to_dict())  # the commit point
+        report.timings["write"] = time.perf_counter() - stage
     except BaseException:
         shutil.rmtree(gen, ignore_errors=True)
         raise

@@ -6,7 +6,9 @@ and fusion works on ranks (RRF) or normalised scores, never raw BM25 plus cosine
 """
 from __future__ import annotations
 
+import functools
 import html
+import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -221,15 +223,17 @@ class SearchEngine:
 
     # --------------------------------------------------------------- snippet
     def snippet(self, text: str, terms: set[str]) -> str:
-        """The best window(s) of the text, HTML-escaped, with query words in <mark>."""
+        """The best window(s) of the text, HTML-escaped, with the query's words in <mark>.
+
+        Words are found by string search on a same-length normalised copy (full-width to
+        half-width, A-Z lowered), not by re-running jieba: cheap, and 网格 lights up in 网格员 too.
+        """
         cfg = self.settings.search
-        spans = sorted({(t.start, t.end) for t in self.analyzer.index_tokens(text) if t.text in terms})
         merged: list[list[int]] = []
-        for start, end in spans:
-            if merged and start <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], end)
-            else:
-                merged.append([start, end])
+        pattern = _term_pattern(frozenset(terms)) if terms else None
+        if pattern is not None:
+            for match in pattern.finditer(text.translate(_SNIPPET_NORMALISE)):
+                merged.append([match.start(), match.end()])
         width = cfg.snippet_chars
         if not merged:
             return html.escape(text[:width]) + ("…" if len(text) > width else "")
@@ -312,6 +316,19 @@ class SearchEngine:
 
     def close(self) -> None:
         self.keyword.close()
+
+
+# One-to-one character mapping, so offsets in the copy are offsets in the text.
+_SNIPPET_NORMALISE = {**{c: c + 32 for c in range(ord("A"), ord("Z") + 1)},
+                      **{c: c - 0xFEE0 for c in range(0xFF10, 0xFF5B)},
+                      **{c: c - 0xFEE0 + 32 for c in range(0xFF21, 0xFF3B)}}
+
+
+@functools.lru_cache(maxsize=1024)
+def _term_pattern(terms: frozenset[str]) -> re.Pattern[str] | None:
+    """Longest alternatives first, so 融资难题 wins over 融资 at the same place."""
+    words = sorted((t for t in terms if t), key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, words))) if words else None
 
 
 def _sorted(mask: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

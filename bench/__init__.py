@@ -1,0 +1,1 @@
+"""Benchmarks: speed, scale and quality, side by side with peers (python -m bench)."""

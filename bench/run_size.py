@@ -1,0 +1,182 @@
+"""One corpus size, measured in its own process (so peak RSS is this size's): python -m bench.run_size N DIR."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+from indexer.build import build, embed_text
+from indexer.ingest import ingest
+from search.config import PROJECT_ROOT, load_settings
+from search.embedding import Embedder
+from search.engine import SearchEngine
+
+from .corpus import write_jsonl
+from .peers import BM25sPeer, NumpyKnnPeer, TantivyPeer, timed
+from .queries import QUERIES
+
+MODES = ("keyword", "semantic", "hybrid")
+API_MODES = ("keyword", "hybrid", "semantic")
+LIMIT = 20
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    a = np.asarray(samples)
+    return {"p50": round(float(np.percentile(a, 50)), 2), "p95": round(float(np.percentile(a, 95)), 2),
+            "p99": round(float(np.percentile(a, 99)), 2), "n": len(samples)}
+
+
+class ComposedEmbedder:
+    """Vectors for a large synthetic corpus without hours of embedding: each item's vector is the
+    normalised mean of its sentences' real vectors (every sentence comes from the sample and is
+    embedded once with the real model). Benchmark-only; latency does not depend on the values,
+    and the similarity structure stays realistic. Real embedding speed is measured separately."""
+
+    def __init__(self, real: Embedder, pool: list[str]) -> None:
+        self.real, self.name = real, real.name
+        self.table = dict(zip(pool, real.embed_passages(pool)))
+
+    @property
+    def dim(self) -> int:
+        return self.real.dim
+
+    def embed_passages(self, texts, progress=None) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for n, text in enumerate(texts):
+            parts = [self.table[s] for s in re.split(r"(?<=[。！？])", text.split("\n", 1)[-1].lstrip("△ ")) if s in self.table]
+            vector = np.mean(parts, axis=0) if parts else self.real.embed_passages([text])[0]
+            out[n] = vector / np.linalg.norm(vector)
+            if progress:
+                progress(1)
+        return out
+
+
+def dir_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def api_latencies(index_dir: Path, config: Path, repeat: int) -> tuple[dict, float]:
+    port = free_port()
+    bulletin = Path(sys.executable).parent / "bulletin"
+    server = subprocess.Popen([str(bulletin), "--config", str(config), "--index", str(index_dir), "serve", "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                urllib.request.urlopen(base + "/api/health", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.2)
+        out = {}
+        for mode in API_MODES:
+            def ask(q: str) -> None:
+                url = base + "/api/search?" + urllib.parse.urlencode({"q": q, "mode": mode, "limit": LIMIT})
+                with urllib.request.urlopen(url, timeout=60) as r:
+                    r.read()
+            for q in QUERIES:  # warm-up: query vectors cached, searcher warm
+                ask(q)
+            samples = [t for _ in range(repeat) for q in QUERIES for t in timed(lambda q=q: ask(q), 1)]
+            out[f"api_{mode}"] = percentiles(samples)
+        status = Path(f"/proc/{server.pid}/status").read_text()
+        hwm = int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024
+        return out, round(hwm, 1)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def main() -> None:
+    size, workdir = int(sys.argv[1]), Path(sys.argv[2])
+    embed_sample = int(os.environ.get("BENCH_EMBED_SAMPLE", "400"))
+    repeat = int(os.environ.get("BENCH_REPEAT", "3"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    settings = load_settings(PROJECT_ROOT / "config.toml").with_index(workdir / "ix")
+    shutil.rmtree(workdir / "ix", ignore_errors=True)
+    sample = ingest([PROJECT_ROOT / "data" / "sample"], settings.max_file_bytes, 40).items
+    corpus = write_jsonl(sample, size, workdir / f"corpus-{size}.jsonl")
+    real = Embedder(settings.embedding, PROJECT_ROOT)
+
+    # Real embedding speed, on a slice of this corpus.
+    texts = [embed_text(i) for i in ingest([corpus], settings.max_file_bytes, 40).items[:embed_sample]]
+    real.embed_passages(texts[:16])  # model load and warm-up
+    start = time.perf_counter()
+    real.embed_passages(texts)
+    embedding_rate = len(texts) / (time.perf_counter() - start)
+
+    from .corpus import sentences
+
+    composed = ComposedEmbedder(real, sentences(sample))
+    report = build([corpus], settings, embedder=composed)  # type: ignore[arg-type]
+    t = report.timings
+    throughput = {"parse": round(size / t["parse"], 1), "keyword_index": round(size / t["keyword_index"], 1),
+                  "embedding": round(embedding_rate, 2)}
+
+    engine = SearchEngine(settings, embedder=real)
+    for q in QUERIES:
+        for mode in MODES:
+            engine.search(q, mode=mode, limit=LIMIT)
+    latency = {mode: percentiles([x for _ in range(repeat) for q in QUERIES
+                                  for x in timed(lambda q=q, mode=mode: engine.search(q, mode=mode, limit=LIMIT), 1)])
+               for mode in MODES}
+    rng = np.random.default_rng(3)
+    ids = [engine.ids[i] for i in rng.integers(0, len(engine.ids), 50)]
+    latency["similar"] = percentiles([x for i in ids for x in timed(lambda i=i: engine.similar(i, limit=10), 1)])
+
+    analyzer = engine.analyzer
+    docs_tokens = [[tok.text for tok in analyzer.index_tokens(i.title + "\n" + i.text)] for i in engine.items]
+    query_tokens = {q: [w for unit in analyzer.query_units(q) for w in unit] for q in QUERIES}
+    bm25 = BM25sPeer(docs_tokens)
+    tantivy_dir = workdir / "tantivy"
+    shutil.rmtree(tantivy_dir, ignore_errors=True)
+    tantivy_dir.mkdir()
+    tantivy = TantivyPeer(docs_tokens, str(tantivy_dir))
+    knn = NumpyKnnPeer(np.asarray(engine.vectors))
+    qvecs = {q: real.embed_query(q) for q in QUERIES}
+    peers = {
+        "bm25s": percentiles([x for _ in range(repeat) for q in QUERIES for x in timed(lambda q=q: bm25.search(query_tokens[q]), 1)]),
+        "tantivy": percentiles([x for _ in range(repeat) for q in QUERIES for x in timed(lambda q=q: tantivy.search(query_tokens[q]), 1)]),
+        "numpy_knn": percentiles([x for _ in range(repeat) for q in QUERIES for x in timed(lambda q=q: knn.search(qvecs[q]), 1)]),
+    }
+    engine.close()
+
+    api, server_rss = api_latencies(settings.index.path, PROJECT_ROOT / "config.toml", repeat)
+    latency.update(api)
+    result = {
+        "items": size,
+        "throughput_items_per_s": throughput,
+        "index_seconds": {k: round(v, 2) for k, v in t.items()},
+        "index_size_mb": round(dir_size(Path(settings.index.path)) / 1e6, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "server_peak_rss_mb": server_rss,
+        "latency_ms": latency,
+        "peers": peers,
+        "ratios": {
+            "keyword_vs_bm25s_p50": round(latency["keyword"]["p50"] / peers["bm25s"]["p50"], 1),
+            "keyword_vs_tantivy_p50": round(latency["keyword"]["p50"] / peers["tantivy"]["p50"], 1),
+            "semantic_vs_numpy_knn_p50": round(latency["semantic"]["p50"] / peers["numpy_knn"]["p50"], 1),
+        },
+        "embedding_sample": len(texts),
+    }
+    print(json.dumps(result, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -20,6 +21,7 @@ import numpy as np
 
 from search import keyword
 from search.analysis import get_analyzer
+from search.bm25f import FIELDS, VOCAB_FILE, TermCounts, update_counts
 from search.config import Settings
 from search.embedding import Embedder
 from search.item import Item
@@ -39,6 +41,7 @@ from search.store import (
 
 from .ingest import FileResult, find_files, parse_file
 
+WHOOSH_FILE = re.compile(r"^_?MAIN_.*\.(seg|toc)$")
 GENERATIONS_KEPT = 2  # the current one and the one before (a running server may still read it)
 
 
@@ -171,8 +174,20 @@ def build(paths: Sequence[str | Path], settings: Settings, rebuild: bool = False
         report.timings["embedding"] = time.perf_counter() - stage
 
         stage = time.perf_counter()
-        keyword.write(ix, added, removed, settings.index.commit_every)
+        tokens = {item.id: {f: list(analyzer.index_tokens(getattr(item, f))) for f in FIELDS} for item in added}
+        cache = {getattr(item, f): tokens[item.id][f] for item in added for f in FIELDS}
+        keyword.write(ix, added, removed, settings.index.commit_every, pretokenized=cache)
         ix.close()
+        old_counts = TermCounts.load(old_gen) if old_gen is not None and (old_gen / VOCAB_FILE).exists() else None
+        row_of_old_id = {item_id: n for n, item_id in enumerate(old_ids)}
+        if old_gen is not None and old_counts is None:
+            raise IndexUnavailable("旧索引缺少词频矩阵（由旧版本生成）；请用 bulletin index --rebuild 重建")
+        counts = update_counts(
+            old_counts,
+            [row_of_old_id[i] for i in old_ids if i in wanted_set],
+            [{f: [t.text for t in tokens[item.id][f]] for f in FIELDS} for item in added],
+        )
+        counts.save(gen)
         report.timings["keyword_index"] = time.perf_counter() - stage
         stage = time.perf_counter()
 
@@ -224,10 +239,12 @@ def _next_generation(index_dir: Path, manifest: Manifest | None) -> str:
 
 
 def _link_copy(source: Path, target: Path) -> None:
-    """Hard-link whoosh's immutable segment files; fall back to copying."""
+    """Hard-link whoosh's segment and TOC files into the new generation (whoosh never rewrites
+    them: a commit writes new names); copy when links are unsupported. Everything else — our
+    vectors, ids, counts and whoosh's lock — is written afresh, never through a shared inode."""
     target.mkdir(parents=True)
     for path in source.iterdir():
-        if path.name in (VECTORS, IDS, FILES) or path.suffix == ".lock":
+        if not path.is_file() or path.name.endswith("WRITELOCK") or not WHOOSH_FILE.match(path.name):
             continue
         try:
             os.link(path, target / path.name)

@@ -18,6 +18,7 @@ import numpy as np
 
 from . import keyword
 from .analysis import get_analyzer
+from .bm25f import BM25FScorer, TermCounts
 from .config import Settings
 from .embedding import Embedder
 from .item import KINDS, Item
@@ -58,6 +59,13 @@ class SearchEngine:
         schema = keyword.make_schema(self.analyzer, settings.search.title_boost)
         self.row_of_id = {item_id: n for n, item_id in enumerate(self.ids)}
         self.keyword = keyword.KeywordSearcher(keyword.open_index(gen, schema), self.row_of_id, settings.search.title_boost)
+        try:
+            counts = TermCounts.load(gen)
+        except (OSError, ValueError, KeyError) as exc:
+            raise IndexUnavailable(f"索引 {gen} 缺少词频矩阵或已损坏（{exc}）；请用 bulletin index --rebuild 重建") from exc
+        if counts.rows != len(self.ids):
+            raise IndexUnavailable("词频矩阵与条目数不一致；请用 bulletin index --rebuild 重建")
+        self.bm25f = BM25FScorer(counts, {"title": settings.search.title_boost, "text": 1.0})
         items: list[Item | None] = [None] * len(self.ids)
         for item in self.keyword.stored_items():
             row = self.row_of_id.get(item.id)
@@ -138,17 +146,17 @@ class SearchEngine:
     def _keyword_scores(self, parsed: ParsedQuery) -> np.ndarray:
         total = np.zeros(len(self.ids), dtype=np.float32)
         for group in parsed.groups:
-            unit_scores = np.stack([self.keyword.score_terms(unit) for unit in group.units])
+            unit_scores = np.stack([self.bm25f.scores(unit) for unit in group.units])
             enough = (unit_scores > 0).sum(axis=0) >= group.min_match
             total += unit_scores.sum(axis=0) * enough
         for terms in parsed.phrase_terms:
-            total += self.keyword.score_terms(terms) * self._phrase_mask(parsed)
+            total += self.bm25f.scores(terms) * self._phrase_mask(parsed)
         return total
 
     def _phrase_mask(self, parsed: ParsedQuery) -> np.ndarray:
         mask = np.ones(len(self.ids), dtype=bool)
         for phrase, terms in zip(parsed.phrases, parsed.phrase_terms):
-            candidates = self.keyword.rows_with_all(terms)
+            candidates = self.bm25f.rows_with_all(terms)
             for row in np.flatnonzero(candidates):
                 if phrase not in self.flat[row]:
                     candidates[row] = False
@@ -158,7 +166,7 @@ class SearchEngine:
     def _excluded_mask(self, parsed: ParsedQuery) -> np.ndarray:
         mask = np.zeros(len(self.ids), dtype=bool)
         for terms in parsed.excluded:
-            mask |= self.keyword.rows_with_all(terms)
+            mask |= self.bm25f.rows_with_all(terms)
         return mask
 
     def _semantic_matches(self, cos: np.ndarray) -> np.ndarray:

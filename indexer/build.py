@@ -8,6 +8,7 @@ one, then updated) and switches manifest.json to it atomically.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 import hashlib
 import os
 import re
@@ -20,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from search import keyword
-from search.analysis import get_analyzer
+from search.analysis import analyse_all, get_analyzer
 from search.bm25f import FIELDS, VOCAB_FILE, TermCounts, update_counts
 from search.config import Settings
 from search.embedding import Embedder
@@ -174,19 +175,23 @@ def build(paths: Sequence[str | Path], settings: Settings, rebuild: bool = False
         report.timings["embedding"] = time.perf_counter() - stage
 
         stage = time.perf_counter()
-        tokens = {item.id: {f: list(analyzer.index_tokens(getattr(item, f))) for f in FIELDS} for item in added}
-        cache = {getattr(item, f): tokens[item.id][f] for item in added for f in FIELDS}
-        keyword.write(ix, added, removed, settings.index.commit_every, pretokenized=cache)
-        ix.close()
         old_counts = TermCounts.load(old_gen) if old_gen is not None and (old_gen / VOCAB_FILE).exists() else None
-        row_of_old_id = {item_id: n for n, item_id in enumerate(old_ids)}
         if old_gen is not None and old_counts is None:
             raise IndexUnavailable("旧索引缺少词频矩阵（由旧版本生成）；请用 bulletin index --rebuild 重建")
-        counts = update_counts(
-            old_counts,
-            [row_of_old_id[i] for i in old_ids if i in wanted_set],
-            [{f: [t.text for t in tokens[item.id][f]] for f in FIELDS} for item in added],
-        )
+        count_rows: list[dict[str, Counter[str]]] = []
+        texts = [getattr(item, f) for item in added for f in FIELDS]
+        analysed = analyse_all(texts, analyzer)  # once per text, in a worker process for large runs
+
+        def with_tokens():
+            for item in added:
+                tokens = {f: next(analysed) for f in FIELDS}
+                count_rows.append({f: Counter(tokens[f]) for f in FIELDS})
+                yield item, tokens
+
+        keyword.write(ix, with_tokens(), removed, settings.index.commit_every)
+        ix.close()
+        row_of_old_id = {item_id: n for n, item_id in enumerate(old_ids)}
+        counts = update_counts(old_counts, [row_of_old_id[i] for i in old_ids if i in wanted_set], count_rows)
         counts.save(gen)
         report.timings["keyword_index"] = time.perf_counter() - stage
         stage = time.perf_counter()

@@ -14,8 +14,8 @@ import logging
 import re
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import jieba
 
@@ -23,8 +23,9 @@ _KEEP = re.compile(r"[0-9A-Za-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _FULLWIDTH = str.maketrans({chr(c): chr(c - 0xFEE0) for c in range(0xFF10, 0xFF5B)})
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
+    """A tuple: cheap to build by the hundred per item and to pickle between processes."""
+
     text: str
     pos: int  # word position (sub-words share their word's)
     start: int  # character offsets in the analysed text
@@ -46,6 +47,7 @@ class Analyzer:
             words = stop_words.read_text(encoding="utf-8").splitlines()
             self.stop_words = frozenset(w.strip() for w in words if w.strip() and not w.startswith("#"))
         self.user_dict = user_dict
+        self.stop_words_path = stop_words
 
     def _keep(self, word: str) -> str | None:
         word = word.strip().translate(_FULLWIDTH).lower()
@@ -103,3 +105,50 @@ def get_analyzer(user_dict: Path | None, stop_words: Path | None) -> Analyzer:
         if key not in _cache:
             _cache[key] = Analyzer(user_dict, stop_words)
         return _cache[key]
+
+
+# ----------------------------------------------------------- background analysis
+# Indexing analyses every title and text once. A worker process does it ahead of the
+# whoosh writer, so the two stages overlap on the machine's two cores.
+PIPELINE_MIN_ITEMS = 300  # below this, a worker's start-up (loading jieba) costs more than it saves
+PIPELINE_CHUNK = 100  # texts per message to and from a worker
+PIPELINE_WORKERS = 2  # analysis is the slower stage: two workers share the cores with the writer
+PIPELINE_AHEAD = 20  # chunks analysed ahead (about one whoosh commit batch: the worker keeps going while whoosh commits)
+
+_worker: Analyzer | None = None
+
+
+def _init_worker(user_dict: Path | None, stop_words: Path | None) -> None:
+    global _worker
+    _worker = Analyzer(user_dict, stop_words)
+
+
+_SEP = "\x1f"  # token texts travel between processes as one joined string (cheap to pickle)
+
+
+def _analyse_chunk(texts: list[str]) -> list[str]:
+    assert _worker is not None
+    return [_SEP.join(t.text for t in _worker.index_tokens(text)) for text in texts]
+
+
+def analyse_all(texts: list[str], analyzer: Analyzer) -> Iterator[list[str]]:
+    """The index terms of each text, in order; computed in a worker process for large inputs."""
+    if len(texts) < PIPELINE_MIN_ITEMS:
+        for text in texts:
+            yield [t.text for t in analyzer.index_tokens(text)]
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    chunks = [texts[i : i + PIPELINE_CHUNK] for i in range(0, len(texts), PIPELINE_CHUNK)]
+    with ProcessPoolExecutor(PIPELINE_WORKERS, mp_context=multiprocessing.get_context(method), initializer=_init_worker,
+                             initargs=(analyzer.user_dict, analyzer.stop_words_path)) as pool:
+        pending = [pool.submit(_analyse_chunk, c) for c in chunks[:PIPELINE_AHEAD]]
+        for n in range(len(chunks)):
+            result = pending[n].result()
+            if n + PIPELINE_AHEAD < len(chunks):
+                pending.append(pool.submit(_analyse_chunk, chunks[n + PIPELINE_AHEAD]))
+            pending[n] = None  # type: ignore[call-overload]
+            for joined in result:
+                yield joined.split(_SEP) if joined else []

@@ -56,7 +56,7 @@ class TermCounts:
 
 
 def update_counts(old: TermCounts | None, keep_rows: Sequence[int],
-                  new_rows: Sequence[dict[str, Sequence[str]]]) -> TermCounts:
+                  new_rows: Sequence[dict[str, Counter[str]]]) -> TermCounts:
     """Old rows kept (in the given order) followed by the new items' counts; the vocabulary only grows."""
     vocab = list(old.vocab) if old else []
     index = {term: n for n, term in enumerate(vocab)}
@@ -64,8 +64,7 @@ def update_counts(old: TermCounts | None, keep_rows: Sequence[int],
     for field in FIELDS:
         data, indices, indptr = [], [], [0]
         for row in new_rows:
-            counts = Counter(row[field])
-            for term, count in counts.items():
+            for term, count in row[field].items():
                 col = index.get(term)
                 if col is None:
                     col = index[term] = len(vocab)

@@ -46,8 +46,17 @@ class JiebaWhooshTokenizer(Tokenizer):
                  removestops: bool = True, start_pos: int = 0, start_char: int = 0, tokenize: bool = True,
                  mode: str = "", **kwargs: Any) -> Iterator[WhooshToken]:
         token = WhooshToken(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        tokens = self.pretokenized.get(value)
-        for tok in tokens if tokens is not None else self.analyzer.index_tokens(value):
+        terms = self.pretokenized.get(value)
+        if terms is not None and not (positions or chars):  # the indexer's terms: no re-analysis
+            for term in terms:
+                token.text = term
+                token.boost = 1.0
+                token.stopped = False
+                if keeporiginal:
+                    token.original = term
+                yield token
+            return
+        for tok in self.analyzer.index_tokens(value):
             token.text = tok.text
             token.boost = 1.0
             token.stopped = False
@@ -66,8 +75,10 @@ def make_schema(analyzer: Analyzer, title_boost: float) -> Schema:
     return Schema(
         id=ID(stored=True, unique=True),
         kind=ID(stored=True),
-        title=TEXT(analyzer=tokenizer, stored=True, field_boost=title_boost),
-        text=TEXT(analyzer=tokenizer, stored=True),
+        # No positions: phrases are checked on the text itself (search/engine.py), and
+        # frequency-only postings make whoosh's commits much faster.
+        title=TEXT(analyzer=tokenizer, stored=True, field_boost=title_boost, phrase=False),
+        text=TEXT(analyzer=tokenizer, stored=True, phrase=False),
         units=KEYWORD(stored=True, commas=True, scorable=False),
         series=ID(stored=True),
         issue=NUMERIC(stored=True, signed=False),
@@ -127,31 +138,33 @@ def open_index(path: Path, schema: Schema) -> Any:
 WRITER_MB = 256  # whoosh's in-memory buffer per writer
 
 
-def write(ix: Any, add: list[Item], delete_ids: Iterable[str], commit_every: int,
-          pretokenized: dict[str, list] | None = None) -> None:
-    """Delete, then add in batches of commit_every; a failure cancels the open batch.
+def write(ix: Any, docs: Iterable[tuple[Item, dict[str, list]]], delete_ids: Iterable[str], commit_every: int) -> None:
+    """Delete, then add (item, tokens per field) pairs, committing every commit_every items.
 
-    `pretokenized` maps a field's text to its tokens, so text analysed once by the indexer
-    is not analysed again by whoosh."""
-    for name in TEXT_FIELDS:
-        ix.schema[name].analyzer.pretokenized = pretokenized or {}
-    batches = [add[i : i + commit_every] for i in range(0, len(add), commit_every)] or [[]]
-    for n, batch in enumerate(batches):
-        writer = ix.writer(limitmb=WRITER_MB)
-        try:
-            if n == 0:
-                for item_id in delete_ids:
-                    writer.delete_by_term("id", item_id)
-            for item in batch:
-                writer.update_document(**item_fields(item))
-            writer.commit()
-        except BaseException:
-            writer.cancel()
-            raise
-        finally:
-            if n == len(batches) - 1:
-                for name in TEXT_FIELDS:
-                    ix.schema[name].analyzer.pretokenized = {}
+    The tokens come from the indexer, which analysed each text once; whoosh reuses them.
+    A failure cancels the open batch (the generation is discarded by the caller anyway)."""
+    tokenizers = [ix.schema[name].analyzer for name in TEXT_FIELDS]
+    writer = ix.writer(limitmb=WRITER_MB)
+    pending = 0
+    try:
+        for item_id in delete_ids:
+            writer.delete_by_term("id", item_id)
+        for item, tokens in docs:
+            cache = {getattr(item, name): tokens[name] for name in TEXT_FIELDS}
+            for tokenizer in tokenizers:
+                tokenizer.pretokenized = cache
+            writer.update_document(**item_fields(item))
+            pending += 1
+            if pending >= commit_every:
+                writer.commit()
+                writer, pending = ix.writer(limitmb=WRITER_MB), 0
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+    finally:
+        for tokenizer in tokenizers:
+            tokenizer.pretokenized = {}
 
 
 class KeywordSearcher:

@@ -6,8 +6,6 @@ import os
 import re
 import resource
 import shutil
-import socket
-import subprocess
 import sys
 import time
 import urllib.parse
@@ -25,6 +23,7 @@ from search.engine import SearchEngine
 from .corpus import write_jsonl
 from .peers import BM25sPeer, NumpyKnnPeer, TantivyPeer, timed
 from .queries import QUERIES
+from .server import running_server
 
 MODES = ("keyword", "semantic", "hybrid")
 API_MODES = ("keyword", "hybrid", "semantic")
@@ -66,25 +65,8 @@ def dir_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def api_latencies(index_dir: Path, config: Path, repeat: int) -> tuple[dict, float]:
-    port = free_port()
-    bulletin = Path(sys.executable).parent / "bulletin"
-    server = subprocess.Popen([str(bulletin), "--config", str(config), "--index", str(index_dir), "serve", "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            try:
-                urllib.request.urlopen(base + "/api/health", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.2)
+    with running_server(index_dir, config) as (server, base):
         out = {}
         for mode in API_MODES:
             def ask(q: str) -> None:
@@ -98,9 +80,6 @@ def api_latencies(index_dir: Path, config: Path, repeat: int) -> tuple[dict, flo
         status = Path(f"/proc/{server.pid}/status").read_text()
         hwm = int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024
         return out, round(hwm, 1)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def main() -> None:

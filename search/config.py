@@ -46,6 +46,7 @@ class EmbeddingSettings:
     batch_size: int = 16
     device: str = "cpu"
     window_tokens: int = 510
+    precision: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,20 @@ def load_settings(path: str | Path | None = None) -> Settings:
         if name not in SECTIONS:
             raise ConfigError(f"配置文件 {config_path}：未知的节 [{name}]")
         sections[name] = _section(SECTIONS[name], raw_section, base, f"{config_path} [{name}]")
+        for key, value in raw_section.items():
+            allowed = CHOICES.get((name, key))
+            if allowed and value not in allowed:
+                raise ConfigError(f"{config_path} [{name}] {key} = {value!r}：可选 {', '.join(allowed)}")
     return Settings(**sections, source=config_path.resolve())
+
+
+# Settings that take one of a few words.
+CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("search", "default_mode"): ("hybrid", "keyword", "semantic"),
+    ("search", "fusion"): ("rrf", "weighted"),
+    ("embedding", "device"): ("cpu", "cuda", "auto"),
+    ("embedding", "precision"): ("auto", "fp32", "bf16"),
+}
 
 
 def _section(cls: type, values: dict[str, Any], base: Path, where: str) -> Any:

@@ -37,6 +37,8 @@ def test_paths_resolve_relative_to_the_file(tmp_path):
     ("[search]\nrrf_k = \"sixty\"\n", "类型错误"),
     ("[web]\nallow_upload = 1\n", "true 或 false"),
     ("[search\n", "格式错误"),
+    ("[search]\nfusion = \"sum\"\n", "可选 rrf, weighted"),
+    ("[embedding]\nprecision = \"fp8\"\n", "可选 auto, fp32, bf16"),
 ])
 def test_bad_config_is_a_clear_error(tmp_path, body, message):
     cfg = tmp_path / "bad.toml"

@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 
-.PHONY: run test install install-test test-system-deps parse clean
+.PHONY: run test bench install install-test install-bench test-system-deps clean
 
 # Index the sample bulletins (incremental: instant when nothing changed), then serve the app
 # on http://127.0.0.1:8000 until Ctrl+C.
@@ -25,8 +25,17 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
+$(VENV)/.installed-bench: $(VENV)/.installed-test
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $@
+
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
+install-bench: $(VENV)/.installed-bench
+
+# Speed, scale and quality at 1k/10k/50k(/100k) items with peers; results in bench/results/.
+bench: install-bench
+	$(BIN)/python -m bench
 
 # Debian packages the tests use: a CJK font (PDF tests), headless Chromium and its driver
 # (browser tests). Installed when missing; needs root, as in CI.

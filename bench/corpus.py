@@ -10,8 +10,14 @@ import random
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from search.item import Item
+
+if TYPE_CHECKING:
+    from search.embedding import Embedder
 
 MIN_CHARS, MAX_CHARS = 250, 600
 YEARS = (2021, 2022, 2023, 2024)
@@ -44,8 +50,47 @@ def records(items: Sequence[Item], count: int, seed: int = 7) -> Iterator[dict]:
         }
 
 
+def write_corpus(items: Sequence[Item], count: int, folder: Path, seed: int = 7, per_file: int = 5000) -> Path:
+    """The corpus as a folder of .jsonl files of per_file items (one 50k-item file would be
+    larger than index.max_file_mb, and real collections come as many files anyway)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.jsonl"):
+        old.unlink()
+    rows = records(items, count, seed)
+    for n in range(0, count, per_file):
+        with (folder / f"part-{n // per_file:04d}.jsonl").open("w", encoding="utf-8") as fh:
+            for _ in range(min(per_file, count - n)):
+                fh.write(json.dumps(next(rows), ensure_ascii=False) + "\n")
+    return folder
+
+
 def write_jsonl(items: Sequence[Item], count: int, path: Path, seed: int = 7) -> Path:
     with path.open("w", encoding="utf-8") as fh:
         for record in records(items, count, seed):
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")
     return path
+
+
+class ComposedEmbedder:
+    """Vectors for a large synthetic corpus without hours of embedding: each item's vector is the
+    normalised mean of its sentences' real vectors (every sentence comes from the sample and is
+    embedded once with the real model). Benchmark-only; latency does not depend on the values,
+    and the similarity structure stays realistic. Real embedding speed is measured separately."""
+
+    def __init__(self, real: Embedder, pool: list[str]) -> None:
+        self.real, self.name = real, real.name
+        self.table = dict(zip(pool, real.embed_passages(pool)))
+
+    @property
+    def dim(self) -> int:
+        return self.real.dim
+
+    def embed_passages(self, texts, progress=None) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for n, text in enumerate(texts):
+            parts = [self.table[s] for s in re.split(r"(?<=[。！？])", text.split("\n", 1)[-1].lstrip("△ ")) if s in self.table]
+            vector = np.mean(parts, axis=0) if parts else self.real.embed_passages([text])[0]
+            out[n] = vector / np.linalg.norm(vector)
+            if progress:
+                progress(1)
+        return out

@@ -20,7 +20,7 @@ from search.config import PROJECT_ROOT, load_settings
 from search.embedding import Embedder
 from search.engine import SearchEngine
 
-from .corpus import write_jsonl
+from .corpus import ComposedEmbedder, write_corpus
 from .peers import BM25sPeer, NumpyKnnPeer, TantivyPeer, timed
 from .queries import QUERIES
 from .server import running_server
@@ -34,31 +34,6 @@ def percentiles(samples: list[float]) -> dict[str, float]:
     a = np.asarray(samples)
     return {"p50": round(float(np.percentile(a, 50)), 2), "p95": round(float(np.percentile(a, 95)), 2),
             "p99": round(float(np.percentile(a, 99)), 2), "n": len(samples)}
-
-
-class ComposedEmbedder:
-    """Vectors for a large synthetic corpus without hours of embedding: each item's vector is the
-    normalised mean of its sentences' real vectors (every sentence comes from the sample and is
-    embedded once with the real model). Benchmark-only; latency does not depend on the values,
-    and the similarity structure stays realistic. Real embedding speed is measured separately."""
-
-    def __init__(self, real: Embedder, pool: list[str]) -> None:
-        self.real, self.name = real, real.name
-        self.table = dict(zip(pool, real.embed_passages(pool)))
-
-    @property
-    def dim(self) -> int:
-        return self.real.dim
-
-    def embed_passages(self, texts, progress=None) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for n, text in enumerate(texts):
-            parts = [self.table[s] for s in re.split(r"(?<=[。！？])", text.split("\n", 1)[-1].lstrip("△ ")) if s in self.table]
-            vector = np.mean(parts, axis=0) if parts else self.real.embed_passages([text])[0]
-            out[n] = vector / np.linalg.norm(vector)
-            if progress:
-                progress(1)
-        return out
 
 
 def dir_size(path: Path) -> int:
@@ -90,11 +65,11 @@ def main() -> None:
     settings = load_settings(PROJECT_ROOT / "config.toml").with_index(workdir / "ix")
     shutil.rmtree(workdir / "ix", ignore_errors=True)
     sample = ingest([PROJECT_ROOT / "data" / "sample"], settings.max_file_bytes, 40).items
-    corpus = write_jsonl(sample, size, workdir / f"corpus-{size}.jsonl")
+    corpus = write_corpus(sample, size, workdir / "corpus")
     real = Embedder(settings.embedding, PROJECT_ROOT)
 
     # Real embedding speed, on a slice of this corpus.
-    texts = [embed_text(i) for i in ingest([corpus], settings.max_file_bytes, 40).items[:embed_sample]]
+    texts = [embed_text(i) for i in ingest([corpus / "part-0000.jsonl"], settings.max_file_bytes, 40).items[:embed_sample]]
     real.embed_passages(texts[:16])  # model load and warm-up
     start = time.perf_counter()
     real.embed_passages(texts)
@@ -104,6 +79,8 @@ def main() -> None:
 
     composed = ComposedEmbedder(real, sentences(sample))
     report = build([corpus], settings, embedder=composed)  # type: ignore[arg-type]
+    if report.failed or report.total != size:
+        raise SystemExit(f"indexing failed: {[(f.path, f.error) for f in report.failed]}, {report.total} of {size} items")
     t = report.timings
     throughput = {"parse": round(size / t["parse"], 1), "keyword_index": round(size / t["keyword_index"], 1),
                   "embedding": round(embedding_rate, 2)}

@@ -89,12 +89,15 @@ def _engine(obj: Context):
 def index(obj: Context, paths: tuple[str, ...], rebuild: bool) -> None:
     """把简报文件或文件夹加入索引（增量：只处理新增或变化的条目）。"""
     from indexer.build import build, describe
+    from indexer.lock import IndexBusy
     from search.store import IndexUnavailable
 
     try:
         report = build(paths, obj.settings, rebuild=rebuild, progress=_Bar)
-    except IndexUnavailable as exc:
+    except (IndexUnavailable, IndexBusy) as exc:
         raise click.ClickException(str(exc)) from exc
+    except OSError as exc:
+        raise click.ClickException(f"写入索引失败，原索引未受影响：{_os_reason(exc)}（{exc.filename or obj.settings.index.path}）") from exc
     for result in report.failed:
         click.echo(f"错误：{result.path}：{result.error}", err=True)
     click.echo(describe(report))
@@ -134,6 +137,14 @@ def search(obj: Context, query: str, mode: str | None, units: tuple[str, ...], d
         click.echo(json.dumps(result, ensure_ascii=False))
     else:
         click.echo(results_table(result))
+
+
+def _os_reason(exc: OSError) -> str:
+    import errno
+
+    reasons = {errno.ENOSPC: "磁盘空间不足", errno.EROFS: "索引目录是只读的", errno.EACCES: "没有写入权限",
+               errno.EPERM: "没有写入权限", errno.EDQUOT: "超出磁盘配额"}
+    return reasons.get(exc.errno or 0, exc.strerror or str(exc))
 
 
 def _date(value: str | None) -> str | None:

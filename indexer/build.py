@@ -40,7 +40,9 @@ from search.store import (
     write_json_atomic,
 )
 
+from .faults import checkpoint
 from .ingest import FileResult, find_files, parse_file
+from .lock import index_lock
 
 WHOOSH_FILE = re.compile(r"^_?MAIN_.*\.(seg|toc)$")
 GENERATIONS_KEPT = 2  # the current one and the one before (a running server may still read it)
@@ -88,6 +90,13 @@ def analysis_fingerprint(settings: Settings) -> dict[str, str]:
 
 def build(paths: Sequence[str | Path], settings: Settings, rebuild: bool = False,
           progress: ProgressFactory = silent, embedder: Embedder | None = None) -> BuildReport:
+    """Index the files under paths; one indexer per index folder at a time (others wait)."""
+    with index_lock(Path(settings.index.path), settings.index.lock_wait_seconds):
+        return _build(paths, settings, rebuild, progress, embedder)
+
+
+def _build(paths: Sequence[str | Path], settings: Settings, rebuild: bool,
+           progress: ProgressFactory, embedder: Embedder | None) -> BuildReport:
     started = time.perf_counter()
     index_dir = Path(settings.index.path)
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -116,6 +125,7 @@ def build(paths: Sequence[str | Path], settings: Settings, rebuild: bool = False
         bar.update(1)
     bar.close()
     report.timings["parse"] = time.perf_counter() - stage
+    checkpoint("parsed")
 
     new_files = dict(old_files)
     items_by_id: dict[str, Item] = {}
@@ -173,6 +183,7 @@ def build(paths: Sequence[str | Path], settings: Settings, rebuild: bool = False
         new_vectors = embedder.embed_passages([embed_text(i) for i in added], progress=bar.update)
         bar.close()
         report.timings["embedding"] = time.perf_counter() - stage
+        checkpoint("embedded")
 
         stage = time.perf_counter()
         old_counts = TermCounts.load(old_gen) if old_gen is not None and (old_gen / VOCAB_FILE).exists() else None
@@ -189,10 +200,12 @@ def build(paths: Sequence[str | Path], settings: Settings, rebuild: bool = False
                 yield item, tokens
 
         keyword.write(ix, with_tokens(), removed, settings.index.commit_every)
+        checkpoint("whoosh_committed")
         ix.close()
         row_of_old_id = {item_id: n for n, item_id in enumerate(old_ids)}
         counts = update_counts(old_counts, [row_of_old_id[i] for i in old_ids if i in wanted_set], count_rows)
         counts.save(gen)
+        checkpoint("counts_written")
         report.timings["keyword_index"] = time.perf_counter() - stage
         stage = time.perf_counter()
 
@@ -206,6 +219,7 @@ def build(paths: Sequence[str | Path], settings: Settings, rebuild: bool = False
         if added:
             vectors[len(kept) :] = new_vectors
         save_vectors(gen / VECTORS, vectors)
+        checkpoint("vectors_written")
         write_json_atomic(gen / IDS, ids)
         write_json_atomic(gen / FILES, new_files)
         fsync_dir(gen)
@@ -218,7 +232,8 @@ def build(paths: Sequence[str | Path], settings: Settings, rebuild: bool = False
             updated=dt.datetime.now().astimezone().isoformat(timespec="seconds"),
             analysis=analysis_fingerprint(settings),
         )
-        write_json_atomic(index_dir / MANIFEST, new_manifest.to_dict())  # the commit point
+        write_json_atomic(index_dir / MANIFEST, new_manifest.to_dict(), before_replace=lambda: checkpoint("manifest_temp_written"))
+        checkpoint("manifest_replaced")  # the commit point is behind us
         report.timings["write"] = time.perf_counter() - stage
     except BaseException:
         shutil.rmtree(gen, ignore_errors=True)

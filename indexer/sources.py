@@ -21,6 +21,9 @@ _MULTISPACE = re.compile(r"[ \u00a0]{2,}")
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 RECORD_SUFFIXES = {".jsonl", ".ndjson", ".csv"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | RECORD_SUFFIXES | {".docx", ".pdf"}
+# A bulletin's .docx unpacks to a few MB; zip bombs unpack to gigabytes.
+DOCX_MAX_UNPACKED = 200 * 1024 * 1024
+DOCX_MAX_ENTRIES = 2000
 
 
 class SourceError(Exception):
@@ -72,6 +75,7 @@ def _read_docx(path: str, data: bytes) -> Document:
     from docx.opc.exceptions import PackageNotFoundError
     from docx.table import Table
 
+    _check_zip(data)
     try:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
@@ -92,6 +96,19 @@ def _read_docx(path: str, data: bytes) -> Document:
     if not text.strip():
         raise SourceError(".docx 中没有文字")
     return Document(path, text=text, encoding="docx")
+
+
+def _check_zip(data: bytes) -> None:
+    """Refuse a .docx whose parts would unpack to far more than a bulletin (a zip bomb)
+    before anything is decompressed: the sizes come from the zip's directory."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+            entries = len(archive.infolist())
+    except zipfile.BadZipFile as exc:
+        raise SourceError(f"不是有效的 .docx 文件（{exc}）") from exc
+    if unpacked > DOCX_MAX_UNPACKED or entries > DOCX_MAX_ENTRIES:
+        raise SourceError(f".docx 解压后过大（{unpacked // (1024 * 1024)} MB，{entries} 个部件），疑似压缩炸弹，已拒绝")
 
 
 def _docx_paragraph(paragraph: Any) -> str:

@@ -24,6 +24,7 @@ class IndexSettings:
     path: Path = Path("var/index")
     max_file_mb: int = 50
     commit_every: int = 2000
+    lock_wait_seconds: int = 600
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,9 @@ def load_settings(path: str | Path | None = None) -> Settings:
         if name not in SECTIONS:
             raise ConfigError(f"配置文件 {config_path}：未知的节 [{name}]")
         sections[name] = _section(SECTIONS[name], raw_section, base, f"{config_path} [{name}]")
+    for name, cls in SECTIONS.items():  # sections left out entirely: defaults, paths resolved the same way
+        if name not in sections:
+            sections[name] = _section(cls, {}, base, f"{config_path} [{name}]")
         for key, value in raw_section.items():
             allowed = CHOICES.get((name, key))
             if allowed and value not in allowed:
@@ -137,9 +141,17 @@ CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
 }
 
 
+# Defaults that name files shipped with the project resolve against the project, not the config.
+SHIPPED = {("analysis", "user_dict"), ("analysis", "stop_words")}
+
+
 def _section(cls: type, values: dict[str, Any], base: Path, where: str) -> Any:
     known = {f.name: f for f in fields(cls)}
     kwargs: dict[str, Any] = {}
+    section = where.rsplit("[", 1)[-1].rstrip("]")
+    for name, f in known.items():  # defaults that are paths: relative to the config file (or the project)
+        if name not in values and isinstance(f.default, Path):
+            kwargs[name] = ((PROJECT_ROOT if (section, name) in SHIPPED else base) / f.default).resolve()
     for key, value in values.items():
         if key not in known:
             raise ConfigError(f"{where}：未知的设置 {key}")

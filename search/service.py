@@ -40,21 +40,24 @@ class SearchService:
         return (st.st_mtime_ns, st.st_ino)
 
     def refresh(self) -> None:
+        """Open the index again if its manifest changed. One thread loads; the others keep
+        answering from the current engine meanwhile instead of queueing behind the load."""
         stamp = self._manifest_stamp()
         if stamp == self._stamp and (self._engine is not None or self.error is not None):
             return
-        with self._lock:
+        if not self._lock.acquire(blocking=self._engine is None):
+            return
+        try:
             if stamp == self._stamp and (self._engine is not None or self.error is not None):
                 return
             try:
                 engine = SearchEngine(self.settings, embedder=self.embedder)
             except (IndexUnavailable, EmbeddingError, OSError, ValueError) as exc:
-                self.error = str(exc)
-                self._stamp = stamp
-                if self._engine is None:
-                    return
-                return  # keep serving the last good engine
+                self.error, self._stamp = str(exc), stamp
+                return  # keep serving the last good engine, if any; health reports the error
             self._engine, self.error, self._stamp = engine, None, stamp
+        finally:
+            self._lock.release()
 
     @property
     def engine(self) -> SearchEngine:

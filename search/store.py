@@ -14,6 +14,7 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,7 @@ def read_manifest(index_dir: Path) -> Manifest | None:
     return manifest
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
+def write_json_atomic(path: Path, data: Any, before_replace: Callable[[], None] | None = None) -> None:
     """Write to a temporary file, fsync, rename over the target, fsync the folder."""
     fd, tmp = tempfile.mkstemp(prefix="." + path.name, dir=path.parent)
     try:
@@ -66,6 +67,8 @@ def write_json_atomic(path: Path, data: Any) -> None:
             json.dump(data, fh, ensure_ascii=False)
             fh.flush()
             os.fsync(fh.fileno())
+        if before_replace is not None:
+            before_replace()
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -29,6 +29,8 @@ def test_paths_resolve_relative_to_the_file(tmp_path):
     settings = load_settings(cfg)
     assert settings.index.path == tmp_path / "ix" and settings.search.rrf_k == 10
     assert settings.search.default_limit == 20  # defaults fill the rest
+    assert settings.embedding.cache_dir == tmp_path / "var" / "models"  # default paths: next to the config
+    assert settings.analysis.user_dict == PROJECT_ROOT / "search" / "data" / "userdict.txt"  # shipped files
 
 
 @pytest.mark.parametrize("body, message", [

@@ -116,6 +116,9 @@ def health() -> Any:
         response = jsonify({"status": "error", "error": {"code": "index_unavailable", "message": str(exc)}})
         response.status_code = 503
         return response
+    if service.error:  # a newer index failed to open: still serving the last good one
+        return jsonify({"status": "degraded", "items": len(engine.ids), "generation": engine.manifest.generation,
+                        "error": {"code": "index_unavailable", "message": service.error}})
     return jsonify({"status": "ok", "items": len(engine.ids), "generation": engine.manifest.generation})
 
 

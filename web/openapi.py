@@ -109,7 +109,7 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
         "Health": {
             "type": "object",
             "required": ["status"],
-            "properties": {"status": {"enum": ["ok", "error"]}, "items": {"type": "integer"},
+            "properties": {"status": {"enum": ["ok", "degraded", "error"]}, "items": {"type": "integer"},
                            "generation": {"type": "string"}, "error": _ref("ErrorBody")},
         },
         "ErrorBody": {

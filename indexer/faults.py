@@ -1,0 +1,19 @@
+"""Named points in an indexing run where the fault tests kill the process.
+
+With BULLETIN_KILL_AT=<point> in the environment the indexer sends itself SIGKILL on
+reaching that point, so tests can prove a crash there leaves the previous index intact.
+Without the variable this is one dictionary lookup per point.
+"""
+from __future__ import annotations
+
+import os
+import signal
+
+KILL_ENV = "BULLETIN_KILL_AT"
+POINTS = ("parsed", "embedded", "whoosh_committed", "counts_written", "vectors_written", "manifest_temp_written",
+          "manifest_replaced")
+
+
+def checkpoint(point: str) -> None:
+    if os.environ.get(KILL_ENV) == point:
+        os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 
 from . import keyword
 from .analysis import get_analyzer
@@ -76,7 +77,25 @@ class SearchEngine:
         self.items: list[Item] = items  # type: ignore[assignment]
         self.dates = np.array([i.date or "" for i in self.items])
         self.kinds = np.array([i.kind for i in self.items])
+        self._facet_tables()
         self.flat = ["".join((i.title + i.text).split()) for i in self.items]
+
+    def _facet_tables(self) -> None:
+        """Item metadata as arrays, so filters and facets over 100k matches are a few numpy calls."""
+        self.unit_names = sorted({u for i in self.items for u in i.units})
+        unit_col = {u: n for n, u in enumerate(self.unit_names)}
+        indptr, indices = [0], []
+        for item in self.items:
+            indices += [unit_col[u] for u in dict.fromkeys(item.units)]
+            indptr.append(len(indices))
+        self.unit_matrix = sparse.csr_matrix((np.ones(len(indices), dtype=np.float32), indices, indptr),
+                                             shape=(len(self.items), len(self.unit_names)))
+        self.year_names = sorted({i.date[:4] for i in self.items if i.date})
+        year_code = {y: n for n, y in enumerate(self.year_names)}
+        self.year_codes = np.array([year_code[i.date[:4]] if i.date else -1 for i in self.items], dtype=np.int32)
+        self.kind_codes = np.array([KINDS.index(i.kind) for i in self.items], dtype=np.int32)
+        self.series_arr = np.array([i.series or "" for i in self.items])
+        self.issue_arr = np.array([-1 if i.issue is None else i.issue for i in self.items], dtype=np.int64)
 
     # ---------------------------------------------------------------- search
     def search(self, q: str, mode: str | None = None, filters: Filters | None = None,
@@ -127,14 +146,15 @@ class SearchEngine:
         mask = mask & self._phrase_mask(parsed) & ~self._excluded_mask(parsed)
         if parsed.empty:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
+        if mode == "semantic":
+            cos = self._cosines(parsed)
+            return _sorted(self._semantic_matches(cos) & mask, cos)
         kw = self._keyword_scores(parsed)
         kw_match = (kw > 0) & mask
         if mode == "keyword":
             return _sorted(kw_match, kw)
         cos = self._cosines(parsed)
         sem_match = self._semantic_matches(cos) & mask
-        if mode == "semantic":
-            return _sorted(sem_match, cos)
         matches = kw_match | sem_match
         if cfg.fusion == "weighted":
             kw_norm = kw / kw.max() if kw.max() > 0 else kw
@@ -193,26 +213,28 @@ class SearchEngine:
         if filters.date_to:
             mask &= (self.dates <= filters.date_to) & (self.dates != "")
         if filters.units:
-            wanted = set(filters.units)
-            mask &= np.array([bool(wanted & set(i.units)) for i in self.items], dtype=bool)
+            cols = [n for n, u in enumerate(self.unit_names) if u in set(filters.units)]
+            hits = np.asarray(self.unit_matrix[:, cols].sum(axis=1)).ravel() if cols else np.zeros(len(self.items))
+            mask &= hits > 0
         if filters.series:
-            mask &= np.array([i.series == filters.series for i in self.items], dtype=bool)
+            mask &= self.series_arr == filters.series
         if filters.issue is not None:
-            mask &= np.array([i.issue == filters.issue for i in self.items], dtype=bool)
+            mask &= self.issue_arr == filters.issue
         return mask
 
     def _facets(self, rows: np.ndarray) -> dict[str, dict[str, int]]:
-        units: Counter[str] = Counter()
-        years: Counter[str] = Counter()
-        kinds: Counter[str] = Counter()
-        for row in rows:
-            item = self.items[row]
-            units.update(item.units)
-            if item.date:
-                years[item.date[:4]] += 1
-            kinds[item.kind] += 1
-        return {"units": dict(units.most_common()), "years": dict(sorted(years.items(), reverse=True)),
-                "kinds": dict(kinds.most_common())}
+        mask = np.zeros(len(self.items), dtype=np.float32)
+        mask[rows] = 1.0
+        unit_counts = np.asarray(self.unit_matrix.T @ mask).ravel().astype(np.int64)
+        years = self.year_codes[rows]
+        year_counts = np.bincount(years[years >= 0], minlength=len(self.year_names))
+        kind_counts = np.bincount(self.kind_codes[rows], minlength=len(KINDS))
+        return {
+            "units": _ranked(self.unit_names, unit_counts),
+            "years": {y: int(year_counts[n]) for n, y in sorted(enumerate(self.year_names), key=lambda t: t[1], reverse=True)
+                      if year_counts[n]},
+            "kinds": _ranked(list(KINDS), kind_counts),
+        }
 
     def _result(self, row: int, score: float, parsed: ParsedQuery | None) -> dict[str, Any]:
         item = self.items[row]
@@ -337,6 +359,12 @@ def _term_pattern(terms: frozenset[str]) -> re.Pattern[str] | None:
     """Longest alternatives first, so 融资难题 wins over 融资 at the same place."""
     words = sorted((t for t in terms if t), key=len, reverse=True)
     return re.compile("|".join(map(re.escape, words))) if words else None
+
+
+def _ranked(names: list[str], counts: np.ndarray) -> dict[str, int]:
+    """Non-zero counts, largest first (ties by name)."""
+    order = sorted((n for n in range(len(names)) if counts[n]), key=lambda n: (-int(counts[n]), names[n]))
+    return {names[n]: int(counts[n]) for n in order}
 
 
 def _sorted(mask: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

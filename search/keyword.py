@@ -156,7 +156,7 @@ def write(ix: Any, docs: Iterable[tuple[Item, dict[str, list]]], delete_ids: Ite
             writer.update_document(**item_fields(item))
             pending += 1
             if pending >= commit_every:
-                writer.commit()
+                writer.commit(merge=False)  # merging grows with the index; once, at the end, is enough
                 writer, pending = ix.writer(limitmb=WRITER_MB), 0
         writer.commit()
     except BaseException:

@@ -114,6 +114,7 @@ def _build(paths: Sequence[str | Path], settings: Settings, rebuild: bool,
     old_gen: Path | None = None
     if manifest is not None:
         old_gen, old_ids, old_vectors, old_files = load_generation(index_dir, manifest)
+        _drop_old_generations(index_dir, keep=manifest.generation)  # what a killed run left behind
 
     files = list(find_files(paths))
     report.files = len(files)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hmac
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -76,16 +77,24 @@ def item_similar(item_id: str) -> Any:
 
 @api.post("/similar")
 def similar_text() -> Any:
-    body = request.get_json(silent=True) if request.is_json else None
-    data = as_multi(body) if isinstance(body, dict) else request.form
-    if request.is_json and not isinstance(body, dict):
-        raise QueryError('请求体应为 JSON 对象，如 {"text": "……"}')
+    data = as_multi(_json_object()) if request.is_json else request.form
     text = data.get("text")
     if not isinstance(text, str) or not text.strip():
         raise QueryError("缺少 text（要比较的一段文字）")
     if len(text) > _settings().search.max_query_chars * 20:
         raise QueryError(f"文字过长，上限 {_settings().search.max_query_chars * 20} 字")
     return jsonify(_engine().similar_text(text, limit=_limit(data.get("limit"))))
+
+
+def _json_object() -> dict[str, Any]:
+    """The body as a JSON object; malformed or absurdly nested JSON is a 400, not a 500."""
+    try:
+        body = json.loads(request.get_data(cache=True) or b"null")
+    except (ValueError, RecursionError):
+        raise QueryError("请求体不是有效的 JSON") from None
+    if not isinstance(body, dict):
+        raise QueryError('请求体应为 JSON 对象，如 {"text": "……"}')
+    return body
 
 
 def _limit(raw: Any) -> int | None:

@@ -20,7 +20,7 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.scoring import BM25F
 
 from .analysis import Analyzer
-from .item import Item, Source
+from .item import Item
 
 TEXT_FIELDS = ("title", "text")
 
@@ -110,20 +110,12 @@ def item_fields(item: Item) -> dict[str, Any]:
 
 
 def stored_to_item(stored: dict[str, Any]) -> Item:
-    source = json.loads(stored["source"]) if stored.get("source") else None
-    return Item(
-        id=stored["id"],
-        kind=stored["kind"],
-        title=stored["title"],
-        text=stored["text"],
-        units=tuple(u for u in (stored.get("units") or "").split(",") if u),
-        series=stored.get("series"),
-        issue=stored.get("issue"),
-        date=stored.get("date"),
-        issuer=stored.get("issuer"),
-        reporters=tuple(stored.get("reporters") or ()),
-        source=Source(**source) if source else None,
-    )
+    """The inverse of item_fields: units were joined with commas, the source stored as JSON."""
+    return Item.from_dict({
+        **stored,
+        "units": [u for u in (stored.get("units") or "").split(",") if u],
+        "source": json.loads(stored["source"]) if stored.get("source") else None,
+    })
 
 
 def create(path: Path, schema: Schema) -> Any:

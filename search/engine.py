@@ -59,7 +59,7 @@ class SearchEngine:
         self.analyzer = get_analyzer(settings.analysis.user_dict, settings.analysis.stop_words)
         schema = keyword.make_schema(self.analyzer, settings.search.title_boost)
         self.row_of_id = {item_id: n for n, item_id in enumerate(self.ids)}
-        self.keyword = keyword.KeywordSearcher(keyword.open_index(gen, schema), self.row_of_id, settings.search.title_boost)
+        self.keyword = keyword.KeywordSearcher(keyword.open_index(gen, schema), self.row_of_id)
         try:
             counts = TermCounts.load(gen)
         except (OSError, ValueError, KeyError) as exc:

@@ -160,9 +160,10 @@ def write(ix: Any, docs: Iterable[tuple[Item, dict[str, list]]], delete_ids: Ite
 
 
 class KeywordSearcher:
-    """Read side: one whoosh searcher, reused; document numbers mapped to catalog rows."""
+    """Read side: one whoosh searcher, reused; document numbers mapped to catalog rows.
+    Queries are scored by search/bm25f.py; whoosh provides the stored items."""
 
-    def __init__(self, ix: Any, row_of_id: dict[str, int], title_boost: float) -> None:
+    def __init__(self, ix: Any, row_of_id: dict[str, int]) -> None:
         self.ix = ix
         self.searcher = ix.searcher(weighting=BM25F())
         self.size = len(row_of_id)
@@ -175,7 +176,8 @@ class KeywordSearcher:
             yield stored_to_item(stored)
 
     def score_terms(self, alternatives: Iterable[str]) -> np.ndarray:
-        """BM25F score per catalog row of the best-matching alternative (0 where none matches)."""
+        """whoosh's own BM25F score per row, summed over the alternatives: the reference that
+        search/bm25f.py (the fast path) is tested against."""
         scores = np.zeros(self.size, dtype=np.float32)
         subqueries = [wq.Term(field, alt) for alt in alternatives for field in TEXT_FIELDS]
         if not subqueries:
@@ -187,18 +189,6 @@ class KeywordSearcher:
             if row >= 0:
                 scores[row] = score
         return scores
-
-    def rows_with_all(self, terms: Iterable[str]) -> np.ndarray:
-        """Boolean mask of rows containing every term (in title or text)."""
-        mask = np.zeros(self.size, dtype=bool)
-        subqueries = [wq.Or([wq.Term(f, t) for f in TEXT_FIELDS]) for t in terms]
-        if not subqueries:
-            return mask
-        for docnum in self.searcher.docs_for_query(wq.And(subqueries)):
-            row = self.row_of_doc[docnum]
-            if row >= 0:
-                mask[row] = True
-        return mask
 
     def close(self) -> None:
         self.searcher.close()

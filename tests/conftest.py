@@ -83,7 +83,6 @@ def client(app):
 @pytest.fixture(scope="session")
 def live_server(app):
     """The app behind a real waitress server on a free loopback port."""
-    import socket
     import threading
     import time
     import urllib.request

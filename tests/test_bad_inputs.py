@@ -11,7 +11,7 @@ import pytest
 
 from indexer.ingest import ingest
 
-from .inputs import write_docx, write_pdf
+from .inputs import write_docx
 
 BULLETIN = Path(sys.executable).parent / "bulletin"
 

@@ -1,7 +1,6 @@
 """A real browser (Debian's headless Chromium) drives the running app like a writer would."""
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 

@@ -24,7 +24,6 @@ from bench.corpus import ComposedEmbedder, sentences, write_jsonl
 from bench.queries import QUERIES
 from bench.server import running_server
 from indexer.build import build
-from search.embedding import Embedder
 
 BULLETIN = Path(sys.executable).parent / "bulletin"
 BASE_ITEMS = 3000

@@ -234,7 +234,7 @@ def export(target: Path, source: Path | None = None) -> Path:
         )
         fast.save_pretrained(hf_dir)
         transformer = Transformer(str(hf_dir), max_seq_length=h["MAXP"])
-        pooling = Pooling(transformer.get_word_embedding_dimension(), pooling_mode="mean")
+        pooling = Pooling(transformer.get_embedding_dimension(), pooling_mode="mean")
         st_dir = work / "st"
         SentenceTransformer(modules=[transformer, pooling], device="cpu").save(str(st_dir))
         (st_dir / MARKER).write_text(

@@ -9,6 +9,7 @@ does), never silently truncated. Every vector is L2-normalised float32.
 from __future__ import annotations
 
 import os
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -50,34 +51,38 @@ class Embedder:
         self.name = settings.model
         self._model: Any = None
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self._load_lock = threading.Lock()
 
     @property
     def model(self) -> Any:
         if self._model is None:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub at run time
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            import transformers
-            from sentence_transformers import SentenceTransformer
-
-            transformers.logging.set_verbosity_error()  # no per-load progress bars or length warnings
-            transformers.logging.disable_progress_bar()
-
-            target = resolve_model(self.settings, self.base_dir)
-            device = self.settings.device
-            if device == "auto":
-                import torch
-
-                device = "cuda" if torch.cuda.is_available() else "cpu"
-            try:
-                self._model = SentenceTransformer(
-                    target, device=device, cache_folder=str(self.settings.cache_dir), local_files_only=True
-                )
-            except (OSError, ValueError) as exc:
-                raise EmbeddingError(
-                    f"无法加载向量模型 {self.name!r}：本机没有这个模型。离线环境请把模型文件夹复制到服务器，"
-                    f"并在 config.toml 的 embedding.model 中填写该文件夹路径。（{exc}）"
-                ) from exc
+            with self._load_lock:  # two threads asking at once load it once
+                if self._model is None:
+                    self._model = self._load()
         return self._model
+
+    def _load(self) -> Any:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub at run time
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        import transformers
+        from sentence_transformers import SentenceTransformer
+
+        transformers.logging.set_verbosity_error()  # no per-load progress bars or length warnings
+        transformers.logging.disable_progress_bar()
+        target = resolve_model(self.settings, self.base_dir)
+        device = self.settings.device
+        if device == "auto":
+            import torch
+
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        try:
+            return SentenceTransformer(target, device=device, cache_folder=str(self.settings.cache_dir), local_files_only=True)
+        except (OSError, ValueError) as exc:
+            raise EmbeddingError(
+                f"无法加载向量模型 {self.name!r}：本机没有这个模型。离线环境请把模型文件夹复制到服务器，"
+                f"并在 config.toml 的 embedding.model 中填写该文件夹路径。（{exc}）"
+            ) from exc
 
     @property
     def dim(self) -> int:
@@ -96,15 +101,18 @@ class Embedder:
         return self._embed(texts, self.settings.passage_prefix, progress)
 
     def embed_query(self, text: str) -> np.ndarray:
-        cached = self._queries.get(text)
-        if cached is None:
-            cached = self._embed([text], self.settings.query_prefix, None)[0]
-            self._queries[text] = cached
+        """Cached: the web server's threads share it, so the cache is guarded by a lock."""
+        with self._cache_lock:
+            cached = self._queries.get(text)
+            if cached is not None:
+                self._queries.move_to_end(text)
+                return cached
+        vector = self._embed([text], self.settings.query_prefix, None)[0]
+        with self._cache_lock:
+            self._queries[text] = vector
             if len(self._queries) > QUERY_CACHE_SIZE:
                 self._queries.popitem(last=False)
-        else:
-            self._queries.move_to_end(text)
-        return cached
+        return vector
 
     def _embed(self, texts: Sequence[str], prefix: str, progress: Callable[[int], None] | None) -> np.ndarray:
         model = self.model

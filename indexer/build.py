@@ -168,7 +168,7 @@ def _build(paths: Sequence[str | Path], settings: Settings, rebuild: bool,
         report.generation = manifest.generation
         return report
 
-    gen_name = _next_generation(index_dir, manifest)
+    gen_name = _next_generation(index_dir)
     gen = index_dir / gen_name
     analyzer = get_analyzer(settings.analysis.user_dict, settings.analysis.stop_words)
     schema = keyword.make_schema(analyzer, settings.search.title_boost)
@@ -253,7 +253,7 @@ def _base_dir(settings: Settings) -> Path:
     return settings.source.parent if settings.source else Path.cwd()
 
 
-def _next_generation(index_dir: Path, manifest: Manifest | None) -> str:
+def _next_generation(index_dir: Path) -> str:
     existing = [int(p.name.split("-")[1]) for p in index_dir.glob("gen-*") if p.name.split("-")[1].isdigit()]
     number = max(existing + [0]) + 1
     return f"gen-{number:06d}"

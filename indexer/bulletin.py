@@ -7,7 +7,7 @@ parentheses; sentences cut by page breaks; footers that are metadata, not text.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from search.item import Item, Source
 
@@ -63,12 +63,6 @@ class _Draft:
 
     def add_paragraph(self, text: str) -> None:
         self.paragraphs.append(text)
-
-
-@dataclass
-class ParseResult:
-    items: list[Item] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
 
 
 def parse_text(text: str, path: str, brief_title_max_chars: int) -> list[Item]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import html
 import re
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,7 +75,6 @@ class SearchEngine:
             raise IndexUnavailable("索引中的条目与向量不一致；请用 bulletin index --rebuild 重建")
         self.items: list[Item] = items  # type: ignore[assignment]
         self.dates = np.array([i.date or "" for i in self.items])
-        self.kinds = np.array([i.kind for i in self.items])
         self._facet_tables()
         self.flat = ["".join((i.title + i.text).split()) for i in self.items]
 
@@ -139,7 +137,7 @@ class SearchEngine:
         return sorted(items, key=lambda i: (i.source.file if i.source else "", i.source.position if i.source else 0))
 
     def unit_counts(self) -> dict[str, int]:
-        return dict(Counter(u for i in self.items for u in i.units).most_common())
+        return _ranked(self.unit_names, np.asarray(self.unit_matrix.sum(axis=0)).ravel().astype(np.int64))
 
     def _rank(self, parsed: ParsedQuery, mode: str, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         cfg = self.settings.search
@@ -207,7 +205,7 @@ class SearchEngine:
         if filters.kind:
             if filters.kind not in KINDS:
                 raise QueryError(f"未知的类型 {filters.kind!r}，可选：{', '.join(KINDS)}")
-            mask &= self.kinds == filters.kind
+            mask &= self.kind_codes == KINDS.index(filters.kind)
         if filters.date_from:
             mask &= (self.dates >= filters.date_from) & (self.dates != "")
         if filters.date_to:
@@ -333,7 +331,7 @@ class SearchEngine:
         dates = sorted(d for d in self.dates if d)
         return {
             "items": len(self.ids),
-            "kinds": dict(Counter(self.kinds.tolist())),
+            "kinds": _ranked(list(KINDS), np.bincount(self.kind_codes, minlength=len(KINDS))),
             "units": self.unit_counts(),
             "date_from": dates[0] if dates else None,
             "date_to": dates[-1] if dates else None,

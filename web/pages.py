@@ -79,7 +79,6 @@ def search() -> Any:
         page_numbers=range(first, min(pages_total, first + PAGE_LINKS - 1) + 1),
         url=lambda **changes: url_for("pages.search") + "?" + urlencode(req.query_args(**changes)),
         export=lambda fmt: url_for(f"pages.export_{fmt}") + "?" + urlencode(req.query_args()),
-        all_units=engine.unit_counts(),
         stats=engine.stats() if not result else None,
         active_filters=_describe(req),
     )

@@ -107,29 +107,34 @@ def index(obj: Context, paths: tuple[str, ...], rebuild: bool) -> None:
 @main.command()
 @click.argument("query")
 @click.option("--mode", type=click.Choice(["hybrid", "keyword", "semantic"]), default=None, help="检索模式（默认 hybrid）")
-@click.option("--unit", "units", multiple=True, help="只看这些单位（可重复）")
+@click.option("--unit", "units", multiple=True, help="只看这些单位（可重复；“无单位”选没有单位的条目）")
 @click.option("--from", "date_from", help="起始日期 YYYY-MM-DD")
 @click.option("--to", "date_to", help="截止日期 YYYY-MM-DD")
+@click.option("--year", help="年份，如 2024；“无日期”选没有日期的条目")
 @click.option("--kind", type=click.Choice(["measure", "brief", "article"]), help="类型")
 @click.option("--series", help="刊物名，如 上街信息")
-@click.option("--issue", type=int, help="期号")
-@click.option("--limit", type=int, default=None, help="每页条数")
-@click.option("--offset", type=int, default=0, help="从第几条开始")
+@click.option("--issue", help="期号")
+@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True,
+              help="排序：相关度、最新在前、最早在前")
+@click.option("--limit", help="每页条数")
+@click.option("--offset", default="0", help="从第几条开始")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON（与 API 相同）")
 @click.pass_obj
 def search(obj: Context, query: str, mode: str | None, units: tuple[str, ...], date_from: str | None,
-           date_to: str | None, kind: str | None, series: str | None, issue: int | None, limit: int | None,
-           offset: int, as_json: bool) -> None:
+           date_to: str | None, year: str | None, kind: str | None, series: str | None, issue: str | None,
+           sort: str, limit: str | None, offset: str, as_json: bool) -> None:
     """检索条目：关键词、语义或混合。"""
-    from search.engine import Filters
+    from search.params import parse_search_request
     from search.query import QueryError
 
     from .output import results_table
 
+    args = {"q": query, "mode": mode, "unit": list(units), "from": date_from, "to": date_to, "year": year,
+            "kind": kind, "series": series, "issue": issue, "sort": sort, "limit": limit, "offset": offset}
     engine = _engine(obj)
-    try:
-        filters = Filters(units=units, date_from=_date(date_from), date_to=_date(date_to), kind=kind, series=series, issue=issue)
-        result = engine.search(query, mode=mode, filters=filters, limit=limit, offset=offset)
+    try:  # the API's own parameter rules, so the CLI accepts exactly what the API accepts
+        req = parse_search_request(_Args(args), obj.settings.search.max_limit)
+        result = engine.search(req.q, mode=req.mode, filters=req.filters, limit=req.limit, offset=req.offset, sort=req.sort)
     except QueryError as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
@@ -138,23 +143,27 @@ def search(obj: Context, query: str, mode: str | None, units: tuple[str, ...], d
         click.echo(results_table(result))
 
 
+class _Args:
+    """CLI options seen as query-string arguments."""
+
+    def __init__(self, values: dict) -> None:
+        self.values = values
+
+    def get(self, key: str, default: object = None) -> object:
+        value = self.values.get(key)
+        return default if value is None or isinstance(value, list) else value
+
+    def getlist(self, key: str) -> list[str]:
+        value = self.values.get(key)
+        return list(value) if isinstance(value, list) else ([] if value is None else [value])
+
+
 def _os_reason(exc: OSError) -> str:
     import errno
 
     reasons = {errno.ENOSPC: "磁盘空间不足", errno.EROFS: "索引目录是只读的", errno.EACCES: "没有写入权限",
                errno.EPERM: "没有写入权限", errno.EDQUOT: "超出磁盘配额"}
     return reasons.get(exc.errno or 0, exc.strerror or str(exc))
-
-
-def _date(value: str | None) -> str | None:
-    from indexer.header import parse_date
-
-    if value is None:
-        return None
-    parsed = parse_date(value)
-    if parsed is None:
-        raise click.BadParameter(f"日期无法识别：{value!r}（应为 YYYY-MM-DD）")
-    return parsed
 
 
 @main.command()

@@ -1,42 +1,49 @@
-"""Build or update the index incrementally, crash-safe.
+"""Build or update the index incrementally, crash-safe, in segments.
 
-A file is the unit of update: its items replace what it gave last time. Only items
-with new ids are embedded; unchanged items keep their vectors. Each run that changes
-something writes a new generation folder (whoosh files hard-linked from the previous
-one, then updated) and switches manifest.json to it atomically.
+A file is the unit of update: its items replace what it gave last time (a folder given
+again also drops the items of files that have disappeared from it). Only items with new ids
+are embedded and analysed; they become one new segment (several for very large runs), and
+the items they replace are marked deleted in their old segments. Nothing else is rewritten:
+the new generation folder hard-links every unchanged file of the previous one. When
+`index.merge_factor` segments of a similar size pile up they are merged (their live rows
+re-analysed from the stored records, vectors copied), as Lucene does. The run ends by
+replacing manifest.json atomically: a reader sees the old generation or the new one.
 """
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
-import hashlib
+import math
 import os
-import re
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from search import keyword
-from search.analysis import analyse_all, get_analyzer
-from search.bm25f import FIELDS, VOCAB_FILE, TermCounts, update_counts
+from search import records
+from search.analysis import analyse_all, fingerprint, get_analyzer
+from search.background import load_background
 from search.config import Settings
-from search.embedding import Embedder
+from search.embedding import Embedder, ItemVectors
 from search.item import Item
+from search.passages import split_items
+from search.segment import FIELDS, Segment, SegmentInput, decode_vectors, write_segment
 from search.store import (
+    BACKGROUND,
     FILES,
-    IDS,
     MANIFEST,
-    VECTORS,
+    SEGMENTS,
     IndexUnavailable,
     Manifest,
+    SegmentEntry,
     fsync_dir,
-    load_generation,
+    load_deleted,
+    read_json,
     read_manifest,
-    save_vectors,
+    read_segments,
+    save_deleted,
     write_json_atomic,
 )
 
@@ -44,7 +51,6 @@ from .faults import checkpoint
 from .ingest import FileResult, find_files, parse_file
 from .lock import index_lock
 
-WHOOSH_FILE = re.compile(r"^_?MAIN_.*\.(seg|toc)$")
 GENERATIONS_KEPT = 2  # the current one and the one before (a running server may still read it)
 
 
@@ -57,9 +63,10 @@ class BuildReport:
     unchanged: int = 0
     removed: int = 0
     total: int = 0
+    merged: int = 0  # segments merged in this run
     seconds: float = 0.0
     generation: str | None = None
-    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage: parse, embedding, keyword_index, write
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
 
     @property
     def changed(self) -> bool:
@@ -82,175 +89,373 @@ def silent(_label: str, _total: int) -> Progress:
 
 
 def analysis_fingerprint(settings: Settings) -> dict[str, str]:
-    out = {}
-    for name, path in (("user_dict", settings.analysis.user_dict), ("stop_words", settings.analysis.stop_words)):
-        out[name] = hashlib.sha1(path.read_bytes()).hexdigest()[:12] if path.exists() else "-"
-    return out
+    return fingerprint(settings.analysis.user_dict, settings.analysis.stop_words)
 
 
 def build(paths: Sequence[str | Path], settings: Settings, rebuild: bool = False,
-          progress: ProgressFactory = silent, embedder: Embedder | None = None) -> BuildReport:
-    """Index the files under paths; one indexer per index folder at a time (others wait)."""
+          progress: ProgressFactory = silent, embedder: Embedder | None = None,
+          forget: Sequence[str | Path] = ()) -> BuildReport:
+    """Index the files under paths (and drop the items of `forget`); one indexer per index
+    folder at a time (others wait)."""
     with index_lock(Path(settings.index.path), settings.index.lock_wait_seconds):
-        return _build(paths, settings, rebuild, progress, embedder)
+        return _Build(settings, rebuild, progress, embedder).run(paths, forget)
 
 
-def _build(paths: Sequence[str | Path], settings: Settings, rebuild: bool,
-           progress: ProgressFactory, embedder: Embedder | None) -> BuildReport:
-    started = time.perf_counter()
-    index_dir = Path(settings.index.path)
-    index_dir.mkdir(parents=True, exist_ok=True)
-    embedder = embedder or Embedder(settings.embedding, _base_dir(settings))
-    report = BuildReport()
+@dataclass
+class _Old:
+    """The generation being updated."""
 
-    manifest = None if rebuild else read_manifest(index_dir)
-    if manifest is not None and manifest.model != embedder.name:
-        raise IndexUnavailable(
-            f"索引由模型 {manifest.model!r} 生成，而配置的是 {embedder.name!r}；请用 bulletin index --rebuild 重建"
-        )
-    old_ids: list[str] = []
-    old_files: dict[str, list[str]] = {}
-    old_vectors = np.zeros((0, 0), dtype=np.float32)
-    old_gen: Path | None = None
-    if manifest is not None:
-        old_gen, old_ids, old_vectors, old_files = load_generation(index_dir, manifest)
-        _drop_old_generations(index_dir, keep=manifest.generation)  # what a killed run left behind
+    gen: Path | None = None
+    manifest: Manifest | None = None
+    entries: list[SegmentEntry] = field(default_factory=list)
+    files: dict[str, list[str]] = field(default_factory=dict)
+    location: dict[str, tuple[int, int]] = field(default_factory=dict)  # live id -> (segment, row)
 
-    files = list(find_files(paths))
-    report.files = len(files)
-    stage = time.perf_counter()
-    bar = progress("解析", len(files))
-    results: list[FileResult] = []
-    for path in files:
-        results.append(parse_file(path, settings.max_file_bytes, settings.parser.brief_title_max_chars))
-        bar.update(1)
-    bar.close()
-    report.timings["parse"] = time.perf_counter() - stage
-    checkpoint("parsed")
 
-    new_files = dict(old_files)
-    items_by_id: dict[str, Item] = {}
-    for result in results:
-        if result.error:
-            report.failed.append(result)
-            continue  # a file that fails now keeps what it gave before: nothing is lost
-        key = str(Path(result.path).resolve())
-        new_files[key] = [i.id for i in result.items]
-        for item in result.items:
-            items_by_id.setdefault(item.id, item)
+class _Build:
+    def __init__(self, settings: Settings, rebuild: bool, progress: ProgressFactory, embedder: Embedder | None) -> None:
+        self.settings = settings
+        self.rebuild = rebuild
+        self.progress = progress
+        self.index_dir = Path(settings.index.path)
+        base = settings.source.parent if settings.source else Path.cwd()
+        self.embedder = embedder or Embedder(settings.embedding, base)
+        self.report = BuildReport()
+        self.analyzer = get_analyzer(settings.analysis.user_dict, settings.analysis.stop_words)
 
-    old_set = set(old_ids)
-    wanted = list(dict.fromkeys(i for ids in new_files.values() for i in ids))
-    wanted_set = set(wanted)
-    added = [items_by_id[i] for i in wanted if i not in old_set]
-    removed = [i for i in old_ids if i not in wanted_set]
-    replaced_slots = {
-        (key, pos)
-        for key, ids in old_files.items()
-        if new_files.get(key) != ids
-        for pos, item_id in enumerate(ids)
-        if item_id not in wanted_set
-    }
-    report.updated = sum(
-        1
-        for key, ids in new_files.items()
-        if old_files.get(key) != ids
-        for pos, item_id in enumerate(ids)
-        if item_id not in old_set and (key, pos) in replaced_slots
-    )
-    report.added = len(added) - report.updated
-    report.removed = len(removed) - report.updated
-    report.unchanged = len(wanted) - len(added)
-    report.total = len(wanted)
+    def run(self, paths: Sequence[str | Path], forget: Sequence[str | Path]) -> BuildReport:
+        started = time.perf_counter()
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        old = self._open_old()
+        results = self._parse(paths)
+        new_files = self._new_files(old, results, paths, forget)
+        items_by_id: dict[str, Item] = {}
+        for result in results:
+            if not result.error:
+                for item in result.items:
+                    items_by_id.setdefault(item.id, item)
+        added, removed = self._diff(old, new_files, items_by_id)
+        if old.manifest is not None and not added and not removed and new_files == old.files:
+            self.report.generation = old.manifest.generation
+            self.report.seconds = time.perf_counter() - started
+            return self.report
+        gen_name = _next_generation(self.index_dir)
+        gen = self.index_dir / gen_name
+        try:
+            self._write_generation(old, gen, added, removed, new_files)
+        except BaseException:
+            shutil.rmtree(gen, ignore_errors=True)
+            raise
+        _drop_old_generations(self.index_dir, keep=gen_name)
+        self.report.generation = gen_name
+        self.report.seconds = time.perf_counter() - started
+        return self.report
 
-    if manifest is not None and not added and not removed and new_files == old_files:
-        report.seconds = time.perf_counter() - started
-        report.generation = manifest.generation
-        return report
+    # ------------------------------------------------------------ old state
+    def _open_old(self) -> _Old:
+        manifest = None if self.rebuild else read_manifest(self.index_dir)
+        old = _Old()
+        if manifest is None:
+            return old
+        if manifest.model != self.embedder.name:
+            raise IndexUnavailable(
+                f"索引由模型 {manifest.model!r} 生成，而配置的是 {self.embedder.name!r}；请用 bulletin index --rebuild 重建"
+            )
+        if manifest.analysis and manifest.analysis != analysis_fingerprint(self.settings):
+            raise IndexUnavailable(
+                "索引建立后词典或停用词表（analysis.user_dict / analysis.stop_words）已改变，新旧条目会切分不一致；"
+                "请用 bulletin index --rebuild 重建"
+            )
+        if manifest.vector_dtype != self.settings.embedding.vector_dtype:
+            raise IndexUnavailable(
+                f"索引的向量类型是 {manifest.vector_dtype}，配置的是 {self.settings.embedding.vector_dtype}；"
+                "请用 bulletin index --rebuild 重建"
+            )
+        old.manifest = manifest
+        old.gen = self.index_dir / manifest.generation
+        _drop_old_generations(self.index_dir, keep=manifest.generation)  # what a killed run left behind
+        old.entries = read_segments(old.gen)
+        old.files = read_json(old.gen / FILES, {})
+        for k, entry in enumerate(old.entries):
+            ids = np.load(old.gen / entry.name / "ids.npy", mmap_mode="r")
+            dead = load_deleted(old.gen / entry.deleted, entry.rows) if entry.deleted else np.zeros(entry.rows, bool)
+            for row in np.flatnonzero(~dead):
+                old.location[ids[row].decode("ascii")] = (k, int(row))
+        return old
 
-    gen_name = _next_generation(index_dir)
-    gen = index_dir / gen_name
-    analyzer = get_analyzer(settings.analysis.user_dict, settings.analysis.stop_words)
-    schema = keyword.make_schema(analyzer, settings.search.title_boost)
-    try:
-        if old_gen is not None:
-            _link_copy(old_gen, gen)
-            ix = keyword.open_index(gen, schema)
+    def _parse(self, paths: Sequence[str | Path]) -> list[FileResult]:
+        stage = time.perf_counter()
+        files = list(find_files(paths))
+        self.report.files = len(files)
+        bar = self.progress("解析", len(files))
+        results = []
+        for path in files:
+            results.append(parse_file(path, self.settings.max_file_bytes, self.settings.parser.brief_title_max_chars))
+            bar.update(1)
+        bar.close()
+        self.report.timings["parse"] = time.perf_counter() - stage
+        checkpoint("parsed")
+        return results
+
+    def _new_files(self, old: _Old, results: list[FileResult], paths: Sequence[str | Path],
+                   forget: Sequence[str | Path]) -> dict[str, list[str]]:
+        new_files = dict(old.files)
+        folders = [Path(p).resolve() for p in paths if Path(p).is_dir()]
+        for key in list(new_files):  # files gone from a folder given again: their items go too
+            if not Path(key).exists() and any(Path(key).is_relative_to(f) for f in folders):
+                del new_files[key]
+        for path in forget:
+            new_files.pop(str(Path(path).resolve()), None)
+        for result in results:
+            if result.error:
+                self.report.failed.append(result)
+                continue  # a file that fails now keeps what it gave before: nothing is lost
+            new_files[str(Path(result.path).resolve())] = [i.id for i in result.items]
+        return new_files
+
+    def _diff(self, old: _Old, new_files: dict[str, list[str]], items_by_id: dict[str, Item]) -> tuple[list[Item], list[str]]:
+        wanted = list(dict.fromkeys(i for ids in new_files.values() for i in ids))
+        wanted_set = set(wanted)
+        old_ids = old.location
+        added = [items_by_id[i] for i in wanted if i not in old_ids]
+        removed = [i for i in old_ids if i not in wanted_set]
+        replaced_slots = {(key, pos) for key, ids in old.files.items() if new_files.get(key) != ids
+                          for pos, item_id in enumerate(ids) if item_id not in wanted_set}
+        r = self.report
+        r.updated = sum(1 for key, ids in new_files.items() if old.files.get(key) != ids
+                        for pos, item_id in enumerate(ids) if item_id not in old_ids and (key, pos) in replaced_slots)
+        r.added = len(added) - r.updated
+        r.removed = len(removed) - r.updated
+        r.unchanged = len(wanted) - len(added)
+        r.total = len(wanted)
+        return added, removed
+
+    # ------------------------------------------------------- new generation
+    def _write_generation(self, old: _Old, gen: Path, added: list[Item], removed: list[str],
+                          new_files: dict[str, list[str]]) -> None:
+        settings = self.settings
+        gen.mkdir(parents=True)
+        whoosh_dir = gen / records.WHOOSH_DIR
+        entries = [SegmentEntry(e.name, e.rows, e.deleted, e.dead) for e in old.entries]
+        if old.gen is not None:
+            _link_tree(old.gen / records.WHOOSH_DIR, whoosh_dir)
+            for entry in entries:
+                _link_tree(old.gen / entry.name, gen / entry.name)
+                if entry.deleted:
+                    os.link(old.gen / entry.deleted, gen / entry.deleted)
         else:
-            ix = keyword.create(gen, schema)
+            records.create(whoosh_dir)
 
         stage = time.perf_counter()
-        bar = progress("向量", len(added))
-        new_vectors = embedder.embed_passages([embed_text(i) for i in added], progress=bar.update)
-        bar.close()
-        report.timings["embedding"] = time.perf_counter() - stage
+        vectors = self._embed(added)
+        self.report.timings["embedding"] = time.perf_counter() - stage
         checkpoint("embedded")
 
         stage = time.perf_counter()
-        old_counts = TermCounts.load(old_gen) if old_gen is not None and (old_gen / VOCAB_FILE).exists() else None
-        if old_gen is not None and old_counts is None:
-            raise IndexUnavailable("旧索引缺少词频矩阵（由旧版本生成）；请用 bulletin index --rebuild 重建")
-        count_rows: list[dict[str, Counter[str]]] = []
-        texts = [getattr(item, f) for item in added for f in FIELDS]
-        analysed = analyse_all(texts, analyzer)  # once per text, in a worker process for large runs
+        self._tombstones(gen, entries, old, removed)
+        next_number = _next_segment_number(entries)
+        chunk = max(1, settings.index.segment_items)
+        terms = self._terms(added)
+        first = True
+        for start in range(0, max(len(added), 1 if removed else 0), chunk):
+            batch = added[start : start + chunk]
+            writer = records.RecordWriter(whoosh_dir)
+            try:
+                if first:
+                    writer.delete(removed)
+                writer.add(batch)
+                writer.commit()
+            except BaseException:
+                writer.cancel()
+                raise
+            first = False
+            checkpoint("records_committed")
+            if batch:
+                name = f"seg-{next_number:06d}"
+                next_number += 1
+                batch_terms = [next(terms) for _ in batch]
+                self._write_segment(gen / name, entries, batch, batch_terms, vectors, start)
+                entries.append(SegmentEntry(name, len(batch)))
+                checkpoint("segment_written")
+        self.report.timings["keyword_index"] = time.perf_counter() - stage
 
-        def with_tokens():
-            for item in added:
-                tokens = {f: next(analysed) for f in FIELDS}
-                count_rows.append({f: Counter(tokens[f]) for f in FIELDS})
-                yield item, tokens
-
-        keyword.write(ix, with_tokens(), removed, settings.index.commit_every)
-        checkpoint("whoosh_committed")
-        ix.close()
-        row_of_old_id = {item_id: n for n, item_id in enumerate(old_ids)}
-        counts = update_counts(old_counts, [row_of_old_id[i] for i in old_ids if i in wanted_set], count_rows)
-        counts.save(gen)
-        checkpoint("counts_written")
-        report.timings["keyword_index"] = time.perf_counter() - stage
         stage = time.perf_counter()
-
-        row_of_old = {item_id: n for n, item_id in enumerate(old_ids)}
-        kept = [i for i in old_ids if i in wanted_set]
-        ids = kept + [i.id for i in added]
-        dim = embedder.dim
-        vectors = np.zeros((len(ids), dim), dtype=np.float32)
-        if kept:
-            vectors[: len(kept)] = old_vectors[[row_of_old[i] for i in kept]]
-        if added:
-            vectors[len(kept) :] = new_vectors
-        save_vectors(gen / VECTORS, vectors)
-        checkpoint("vectors_written")
-        write_json_atomic(gen / IDS, ids)
+        self._merge(gen, entries)
+        background = load_background(settings.relevance.background, self.embedder, settings.embedding.cache_dir,
+                                     settings.embedding.passage_chars)
+        write_json_atomic(gen / BACKGROUND, background.to_dict())
         write_json_atomic(gen / FILES, new_files)
+        write_json_atomic(gen / SEGMENTS, [e.to_dict() for e in entries])
         fsync_dir(gen)
-
-        new_manifest = Manifest(
-            generation=gen_name,
-            model=embedder.name,
-            dim=dim,
-            count=len(ids),
+        count = sum(e.rows - e.dead for e in entries)
+        manifest = Manifest(
+            generation=gen.name, model=self.embedder.name, dim=self.embedder.dim, count=count,
             updated=dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-            analysis=analysis_fingerprint(settings),
+            analysis=analysis_fingerprint(settings), vector_dtype=settings.embedding.vector_dtype,
+            files=len(new_files),
         )
-        write_json_atomic(index_dir / MANIFEST, new_manifest.to_dict(), before_replace=lambda: checkpoint("manifest_temp_written"))
+        write_json_atomic(self.index_dir / MANIFEST, manifest.to_dict(),
+                          before_replace=lambda: checkpoint("manifest_temp_written"))
         checkpoint("manifest_replaced")  # the commit point is behind us
-        report.timings["write"] = time.perf_counter() - stage
-    except BaseException:
-        shutil.rmtree(gen, ignore_errors=True)
-        raise
-    _drop_old_generations(index_dir, keep=gen_name)
-    report.generation = gen_name
-    report.seconds = time.perf_counter() - started
-    return report
+        self.report.timings["write"] = time.perf_counter() - stage
+
+    def _embed(self, items: list[Item]) -> ItemVectors:
+        batch = split_items([(i.title, i.text) for i in items], self.settings.embedding.passage_chars)
+        bar = self.progress("向量", len(batch.texts))
+        try:
+            return self.embedder.embed_items(batch, progress=bar.update)
+        finally:
+            bar.close()
+
+    def _terms(self, items: list[Item]) -> Iterator[tuple[list[str], list[str]]]:
+        """(title terms, text terms) per item, analysed once, in a worker process for large runs."""
+        analysed = analyse_all([getattr(i, f) for i in items for f in FIELDS], self.analyzer)
+        for _item in items:
+            yield next(analysed), next(analysed)
+
+    def _write_segment(self, folder: Path, entries: list[SegmentEntry], batch: list[Item],
+                       batch_terms: list[tuple[list[str], list[str]]], vectors: ItemVectors, start: int) -> None:
+        a, b = vectors.indptr[start], vectors.indptr[start + len(batch)]
+        data = SegmentInput(
+            items=batch,
+            title_terms=[t for t, _ in batch_terms],
+            text_terms=[t for _, t in batch_terms],
+            vectors=vectors.items[start : start + len(batch)],
+            passages=vectors.passages[a:b],
+            passage_indptr=vectors.indptr[start : start + len(batch) + 1] - a,
+            passage_spans=vectors.spans[a:b],
+            avg_lengths=self._avg_lengths(folder.parent, entries, batch_terms),
+        )
+        write_segment(folder, data, self.settings.embedding.vector_dtype, self.settings.search.title_boost,
+                      self.settings.relevance.long_item_passages)
+
+    def _avg_lengths(self, gen: Path, entries: list[SegmentEntry], batch_terms: list[tuple[list[str], list[str]]]) -> dict[str, float]:
+        """BM25's average field lengths over the whole index as it will be (old segments' totals
+        plus this batch), so a small new segment is weighed like the rest."""
+        totals = {f: 0.0 for f in FIELDS}
+        rows = 0
+        for entry in entries:
+            meta = read_json(gen / entry.name / "meta.json")
+            rows += entry.rows
+            for f in FIELDS:
+                totals[f] += meta["lengths"][f"{f}_total"]
+        rows += len(batch_terms)
+        totals["title"] += sum(len(t) for t, _ in batch_terms)
+        totals["text"] += sum(len(t) for _, t in batch_terms)
+        return {f: totals[f] / max(rows, 1) for f in FIELDS}
+
+    def _tombstones(self, gen: Path, entries: list[SegmentEntry], old: _Old, removed: list[str]) -> None:
+        by_segment: dict[int, list[int]] = {}
+        for item_id in removed:
+            k, row = old.location[item_id]
+            by_segment.setdefault(k, []).append(row)
+        for k, rows in by_segment.items():
+            entry = entries[k]
+            dead = load_deleted(gen / entry.deleted, entry.rows) if entry.deleted else np.zeros(entry.rows, bool)
+            dead[rows] = True
+            name = f"del-{entry.name}-{gen.name}.npy"
+            if entry.deleted:
+                (gen / entry.deleted).unlink()  # the link to the old generation's file, not the file
+            save_deleted(gen / name, dead)
+            entry.deleted, entry.dead = name, int(dead.sum())
+        checkpoint("tombstones_written")
+
+    # ---------------------------------------------------------------- merges
+    def _merge(self, gen: Path, entries: list[SegmentEntry]) -> None:
+        """Merge segments as Lucene's log merge policy does: when merge_factor segments sit at the
+        same size level (powers of merge_factor), or a segment is mostly deleted rows, they are
+        rewritten as one, up to index.segment_items rows."""
+        factor = max(2, self.settings.index.merge_factor)
+        cap = self.settings.index.segment_items
+        while True:
+            chosen = _merge_choice(entries, factor, cap)
+            if not chosen:
+                return
+            self._merge_segments(gen, entries, chosen)
+            self.report.merged += len(chosen)
+            checkpoint("merged")
+
+    def _merge_segments(self, gen: Path, entries: list[SegmentEntry], chosen: list[int]) -> None:
+        whoosh_dir = gen / records.WHOOSH_DIR
+        items: list[Item] = []
+        vectors, passages, spans, indptr = [], [], [], [0]
+        reader = records.RecordReader(whoosh_dir)
+        try:
+            for k in chosen:
+                entry = entries[k]
+                seg = Segment(gen / entry.name)
+                dead = load_deleted(gen / entry.deleted, entry.rows) if entry.deleted else np.zeros(entry.rows, bool)
+                for row in np.flatnonzero(~dead):
+                    items.append(reader.item(k, int(row)))
+                    a, b = seg.passage_rows(int(row))
+                    passages.append(decode_vectors(seg.passages[a:b]))
+                    spans.append(np.asarray(seg.passage_spans[a:b]))
+                    indptr.append(indptr[-1] + (b - a))
+                live = np.flatnonzero(~dead)
+                vectors.append(decode_vectors(seg.vectors[live]))
+        finally:
+            reader.close()
+        writer = records.RecordWriter(whoosh_dir)
+        if not items:  # nothing alive: the segments simply go
+            try:
+                writer.drop(chosen)
+            except BaseException:
+                writer.cancel()
+                raise
+            for k in sorted(chosen, reverse=True):
+                self._remove_segment(gen, entries.pop(k))
+            return
+        writer.cancel()
+        terms = list(self._terms(items))
+        name = f"seg-{_next_segment_number(entries):06d}"
+        remaining = [e for n, e in enumerate(entries) if n not in set(chosen)]
+        dim = self.embedder.dim
+        merged = ItemVectors(
+            np.concatenate(vectors) if vectors else np.zeros((0, dim), np.float32),
+            np.concatenate(passages) if passages else np.zeros((0, dim), np.float32),
+            np.asarray(indptr, dtype=np.int64),
+            np.concatenate(spans) if spans else np.zeros((0, 2), np.int32),
+        )
+        self._write_segment(gen / name, remaining, items, terms, merged, 0)
+        writer = records.RecordWriter(whoosh_dir)
+        try:
+            writer.merge(chosen)
+        except BaseException:
+            writer.cancel()
+            raise
+        for k in sorted(chosen, reverse=True):
+            self._remove_segment(gen, entries.pop(k))
+        entries.append(SegmentEntry(name, len(items)))
+
+    @staticmethod
+    def _remove_segment(gen: Path, entry: SegmentEntry) -> None:
+        shutil.rmtree(gen / entry.name)
+        if entry.deleted:
+            (gen / entry.deleted).unlink()
 
 
-def embed_text(item: Item) -> str:
-    return f"{item.title}\n{item.text}"
-
-
-def _base_dir(settings: Settings) -> Path:
-    return settings.source.parent if settings.source else Path.cwd()
+def _merge_choice(entries: list[SegmentEntry], factor: int, cap: int) -> list[int]:
+    """Positions of segments to merge now, or [] (see _Build._merge)."""
+    for n, e in enumerate(entries):
+        if e.rows and e.dead * 2 > e.rows:
+            return [n]
+    levels: dict[int, list[int]] = {}
+    for n, e in enumerate(entries):
+        live = max(1, e.rows - e.dead)
+        levels.setdefault(int(math.log(live, factor)), []).append(n)
+    for level in sorted(levels):
+        group = levels[level]
+        if len(group) >= factor:
+            picked, size = [], 0
+            for n in group:
+                live = entries[n].rows - entries[n].dead
+                if size + live > cap and picked:
+                    break
+                picked.append(n)
+                size += live
+            if len(picked) > 1:
+                return picked
+    return []
 
 
 def _next_generation(index_dir: Path) -> str:
@@ -259,13 +464,16 @@ def _next_generation(index_dir: Path) -> str:
     return f"gen-{number:06d}"
 
 
-def _link_copy(source: Path, target: Path) -> None:
-    """Hard-link whoosh's segment and TOC files into the new generation (whoosh never rewrites
-    them: a commit writes new names); copy when links are unsupported. Everything else — our
-    vectors, ids, counts and whoosh's lock — is written afresh, never through a shared inode."""
+def _next_segment_number(entries: Sequence[SegmentEntry]) -> int:
+    return max([int(e.name.split("-")[1]) for e in entries] + [0]) + 1
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    """Hard-link every file of a folder into a new one (copy where links are unsupported).
+    Segment and whoosh files are never modified in place, so sharing inodes is safe."""
     target.mkdir(parents=True)
     for path in source.iterdir():
-        if not path.is_file() or path.name.endswith("WRITELOCK") or not WHOOSH_FILE.match(path.name):
+        if not path.is_file() or path.name.endswith("WRITELOCK"):
             continue
         try:
             os.link(path, target / path.name)
@@ -285,10 +493,7 @@ def _drop_old_generations(index_dir: Path, keep: str) -> None:
 
 def describe(report: BuildReport) -> str:
     failed = f"，失败 {len(report.failed)} 个文件" if report.failed else ""
-    if not report.changed and not report.failed:
-        state = "索引已是最新，没有变化。"
-    else:
-        state = ""
+    state = "索引已是最新，没有变化。" if not report.changed and not report.failed else ""
     return (
         f"{state}新增 {report.added}，更新 {report.updated}，未变 {report.unchanged}，删除 {report.removed}，"
         f"共 {report.total} 条；{report.files} 个文件{failed}；用时 {report.seconds:.1f} 秒"

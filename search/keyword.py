@@ -1,194 +1,126 @@
-"""The keyword engine: every use of whoosh lives here, so it could be swapped.
+"""Keyword evidence for one query part: how much of it an item contains, in its text and title.
 
-Fields: id (unique), title (boosted) and text analysed by our jieba Analyzer,
-units/kind/series/issue/date for display and filters, all stored so results render
-without the source files. Scoring is whoosh's BM25F.
+Each unit of the part (search/analysis.py) counts by its IDF: rare words decide, common ones
+barely matter. A unit is present in an item through the word itself (credit 1) or through
+its sub-words, each worth its IDF relative to the word's: 志愿 carries most of 志愿服务, 服务
+almost none of it, so an item that merely says 服务 does not satisfy 志愿服务. A run of
+characters (a word missing from the dictionary) is present when all its bigrams are, and
+partly when some are.
+
+  coverage = Σ weight(unit) × credit(unit) / Σ weight(unit)     in [0, 1]
+  title    = the same over the title only
+  bm25     = Σ BM25F of the unit's terms / Σ weight(unit)         (the part's own scale)
+
+All three are dense arrays over the snapshot's rows, built from posting lists.
 """
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Iterator
-from pathlib import Path
-from typing import Any
+import math
+from dataclasses import dataclass
 
 import numpy as np
-from whoosh import index as whoosh_index
-from whoosh import query as wq
-from whoosh.analysis import Token as WhooshToken
-from whoosh.analysis import Tokenizer
-from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
-from whoosh.scoring import BM25F
 
-from .analysis import Analyzer
-from .item import Item
+from .analysis import Unit
+from .snapshot import Snapshot, TermHits
 
-TEXT_FIELDS = ("title", "text")
+SUB_WORD_SHARE = 0.5  # a unit found only through its sub-words scores half their BM25F
+RUN_PARTIAL = 0.9  # a run of characters with only some of its bigrams: credit of the best one, scaled
 
 
-class JiebaWhooshTokenizer(Tokenizer):
-    """Adapts Analyzer.index_tokens to whoosh; positions are word positions."""
-
-    def __init__(self, analyzer: Analyzer) -> None:
-        self.analyzer = analyzer
-        self.pretokenized: dict[str, list] = {}  # field value -> tokens, filled by the indexer
-
-    def __getstate__(self) -> dict[str, Any]:  # whoosh pickles the schema; the jieba state stays out
-        return {}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.analyzer = None  # replaced by the schema passed at open time
-        self.pretokenized = {}
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, JiebaWhooshTokenizer)
-
-    def __call__(self, value: str, positions: bool = False, chars: bool = False, keeporiginal: bool = False,
-                 removestops: bool = True, start_pos: int = 0, start_char: int = 0, tokenize: bool = True,
-                 mode: str = "", **kwargs: Any) -> Iterator[WhooshToken]:
-        token = WhooshToken(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        terms = self.pretokenized.get(value)
-        if terms is not None and not (positions or chars):  # the indexer's terms: no re-analysis
-            for term in terms:
-                token.text = term
-                token.boost = 1.0
-                token.stopped = False
-                if keeporiginal:
-                    token.original = term
-                yield token
-            return
-        for tok in self.analyzer.index_tokens(value):
-            token.text = tok.text
-            token.boost = 1.0
-            token.stopped = False
-            if keeporiginal:
-                token.original = tok.text
-            if positions:
-                token.pos = start_pos + tok.pos
-            if chars:
-                token.startchar = start_char + tok.start
-                token.endchar = start_char + tok.end
-            yield token
+@dataclass
+class KeywordEvidence:
+    coverage: np.ndarray  # float32, rows
+    title: np.ndarray  # float32, rows
+    bm25: np.ndarray  # float32, rows
+    weight: float  # the part's total unit weight (Σ IDF)
 
 
-def make_schema(analyzer: Analyzer, title_boost: float) -> Schema:
-    tokenizer = JiebaWhooshTokenizer(analyzer)
-    return Schema(
-        id=ID(stored=True, unique=True),
-        kind=ID(stored=True),
-        # No positions: phrases are checked on the text itself (search/engine.py), and
-        # frequency-only postings make whoosh's commits much faster.
-        title=TEXT(analyzer=tokenizer, stored=True, field_boost=title_boost, phrase=False),
-        text=TEXT(analyzer=tokenizer, stored=True, phrase=False),
-        units=KEYWORD(stored=True, commas=True, scorable=False),
-        series=ID(stored=True),
-        issue=NUMERIC(stored=True, signed=False),
-        date=ID(stored=True),
-        issuer=STORED,
-        reporters=STORED,
-        source=STORED,
-    )
+class TermTable:
+    """Term lookups for one query, cached (a term may appear in several units and parts)."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.size = snapshot.size
+        self._hits: dict[str, TermHits] = {}
+
+    def hits(self, term: str) -> TermHits:
+        found = self._hits.get(term)
+        if found is None:
+            found = self._hits[term] = self.snapshot.term(term)
+        return found
+
+    def idf(self, term: str) -> float:
+        df = self.hits(term).df
+        return math.log(1.0 + (self.size - df + 0.5) / (df + 0.5))
 
 
-def item_fields(item: Item) -> dict[str, Any]:
-    fields: dict[str, Any] = {
-        "id": item.id,
-        "kind": item.kind,
-        "title": item.title,
-        "text": item.text,
-        "units": ",".join(item.units),
-        "issuer": item.issuer,
-        "reporters": list(item.reporters),
-        "source": json.dumps(item.source.__dict__ if item.source else None, ensure_ascii=False),
-    }
-    if item.series:
-        fields["series"] = item.series
-    if item.issue is not None:
-        fields["issue"] = item.issue
-    if item.date:
-        fields["date"] = item.date
-    return fields
+def part_evidence(units: list[Unit], table: TermTable) -> KeywordEvidence:
+    n = table.size
+    coverage = np.zeros(n, dtype=np.float32)
+    title = np.zeros(n, dtype=np.float32)
+    bm25 = np.zeros(n, dtype=np.float32)
+    total = 0.0
+    for unit in units:
+        weight = _unit(unit, table, coverage, title, bm25)
+        total += weight
+    if total > 0:
+        coverage /= total
+        title /= total
+        bm25 /= total
+    return KeywordEvidence(coverage, title, bm25, total)
 
 
-def stored_to_item(stored: dict[str, Any]) -> Item:
-    """The inverse of item_fields: units were joined with commas, the source stored as JSON."""
-    return Item.from_dict({
-        **stored,
-        "units": [u for u in (stored.get("units") or "").split(",") if u],
-        "source": json.loads(stored["source"]) if stored.get("source") else None,
-    })
+def _credit_into(target: np.ndarray, rows: np.ndarray, value: float) -> None:
+    """target[rows] = max(target[rows], value); rows are unique within one posting list."""
+    if len(rows):
+        target[rows] = np.maximum(target[rows], value)
 
 
-def create(path: Path, schema: Schema) -> Any:
-    path.mkdir(parents=True, exist_ok=True)
-    return whoosh_index.create_in(str(path), schema)
-
-
-def open_index(path: Path, schema: Schema) -> Any:
-    return whoosh_index.open_dir(str(path), schema=schema)
-
-
-WRITER_MB = 256  # whoosh's in-memory buffer per writer
-
-
-def write(ix: Any, docs: Iterable[tuple[Item, dict[str, list]]], delete_ids: Iterable[str], commit_every: int) -> None:
-    """Delete, then add (item, tokens per field) pairs, committing every commit_every items.
-
-    The tokens come from the indexer, which analysed each text once; whoosh reuses them.
-    A failure cancels the open batch (the generation is discarded by the caller anyway)."""
-    tokenizers = [ix.schema[name].analyzer for name in TEXT_FIELDS]
-    writer = ix.writer(limitmb=WRITER_MB)
-    pending = 0
-    try:
-        for item_id in delete_ids:
-            writer.delete_by_term("id", item_id)
-        for item, tokens in docs:
-            cache = {getattr(item, name): tokens[name] for name in TEXT_FIELDS}
-            for tokenizer in tokenizers:
-                tokenizer.pretokenized = cache
-            writer.update_document(**item_fields(item))
-            pending += 1
-            if pending >= commit_every:
-                writer.commit(merge=False)  # merging grows with the index; once, at the end, is enough
-                writer, pending = ix.writer(limitmb=WRITER_MB), 0
-        writer.commit()
-    except BaseException:
-        writer.cancel()
-        raise
-    finally:
-        for tokenizer in tokenizers:
-            tokenizer.pretokenized = {}
-
-
-class KeywordSearcher:
-    """Read side: one whoosh searcher, reused; document numbers mapped to catalog rows.
-    Queries are scored by search/bm25f.py; whoosh provides the stored items."""
-
-    def __init__(self, ix: Any, row_of_id: dict[str, int]) -> None:
-        self.ix = ix
-        self.searcher = ix.searcher(weighting=BM25F())
-        self.size = len(row_of_id)
-        self.row_of_doc = np.full(self.searcher.doc_count_all(), -1, dtype=np.int64)
-        for docnum, stored in self.searcher.reader().iter_docs():
-            self.row_of_doc[docnum] = row_of_id.get(stored["id"], -1)
-
-    def stored_items(self) -> Iterator[Item]:
-        for _docnum, stored in self.searcher.reader().iter_docs():
-            yield stored_to_item(stored)
-
-    def score_terms(self, alternatives: Iterable[str]) -> np.ndarray:
-        """whoosh's own BM25F score per row, summed over the alternatives: the reference that
-        search/bm25f.py (the fast path) is tested against."""
-        scores = np.zeros(self.size, dtype=np.float32)
-        subqueries = [wq.Term(field, alt) for alt in alternatives for field in TEXT_FIELDS]
-        if not subqueries:
-            return scores
-        results = self.searcher.search(wq.Or(subqueries), limit=None, scored=True)
-        for hit in results.top_n:
-            score, docnum = hit
-            row = self.row_of_doc[docnum]
-            if row >= 0:
-                scores[row] = score
-        return scores
-
-    def close(self) -> None:
-        self.searcher.close()
+def _unit(unit: Unit, table: TermTable, coverage: np.ndarray, title: np.ndarray, bm25: np.ndarray) -> float:
+    """Add one unit's weighted credit and BM25F into the part's arrays; returns its weight."""
+    n = table.size
+    if unit.kind == "run":
+        grams = list(dict.fromkeys(unit.parts))
+        idfs = [table.idf(g) for g in grams]
+        weight = max(idfs)
+        credit = np.zeros(n, dtype=np.float32)
+        tcredit = np.zeros(n, dtype=np.float32)
+        every = np.ones(n, dtype=bool)
+        tevery = np.ones(n, dtype=bool)
+        for gram, idf in zip(grams, idfs):
+            hits = table.hits(gram)
+            present = np.zeros(n, dtype=bool)
+            present[hits.rows] = True
+            every &= present
+            tpresent = np.zeros(n, dtype=bool)
+            tpresent[hits.title_rows] = True
+            tevery &= tpresent
+            _credit_into(credit, hits.rows, RUN_PARTIAL * idf / weight)
+            _credit_into(tcredit, hits.title_rows, RUN_PARTIAL * idf / weight)
+            bm25[hits.rows] += idf * hits.weights
+        credit[every] = 1.0
+        tcredit[tevery] = 1.0
+        coverage += weight * credit
+        title += weight * tcredit
+        return weight
+    whole = table.hits(unit.text)
+    subs = [s for s in unit.parts if s != unit.text]
+    sub_idf = {s: table.idf(s) for s in subs}
+    weight = table.idf(unit.text) if whole.df > 0 or not subs else max(sub_idf.values())
+    credit = np.zeros(n, dtype=np.float32)
+    tcredit = np.zeros(n, dtype=np.float32)
+    sub_bm = np.zeros(n, dtype=np.float32)
+    for sub in subs:
+        hits = table.hits(sub)
+        share = min(1.0, sub_idf[sub] / weight) if weight > 0 else 0.0
+        _credit_into(credit, hits.rows, share)
+        _credit_into(tcredit, hits.title_rows, share)
+        sub_bm[hits.rows] += sub_idf[sub] * hits.weights
+    credit[whole.rows] = 1.0
+    tcredit[whole.title_rows] = 1.0
+    unit_bm = SUB_WORD_SHARE * sub_bm
+    unit_bm[whole.rows] = table.idf(unit.text) * whole.weights
+    coverage += weight * credit
+    title += weight * tcredit
+    bm25 += unit_bm
+    return weight

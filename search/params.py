@@ -7,7 +7,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .engine import MODES, Filters
+from .engine import MODES, SORTS
+from .filters import NO_DATE, Filters
 from .item import KINDS
 from .query import QueryError
 
@@ -28,8 +29,12 @@ class SearchRequest:
     filters: Filters
     limit: int | None
     offset: int
-    year: str | None = None
+    sort: str = "relevance"
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def year(self) -> str | None:
+        return self.filters.year
 
     def query_args(self, **changes: Any) -> list[tuple[str, str]]:
         """URL arguments reproducing this request (for paging, facet links, exports)."""
@@ -41,6 +46,7 @@ class SearchRequest:
             "to": None if self.year else self.filters.date_to,
             "year": self.year,
             "kind": self.filters.kind,
+            "sort": None if self.sort == "relevance" else self.sort,
             "series": self.filters.series,
             "issue": self.filters.issue,
         }
@@ -68,9 +74,10 @@ def _int(args: MultiMapping, name: str, default: int | None, minimum: int, maxim
     if not re.fullmatch(r"-?\d{1,9}", raw):
         raise QueryError(f"参数 {name} 应为整数，而不是 {raw[:20]!r}")
     value = int(raw)
-    if value < minimum or (maximum is not None and value > maximum):
-        upper = f" 到 {maximum}" if maximum is not None else " 以上"
-        raise QueryError(f"参数 {name} 应在 {minimum}{upper} 之间")
+    if value < minimum:
+        raise QueryError(f"参数 {name} 不能小于 {minimum}")
+    if maximum is not None and value > maximum:
+        raise QueryError(f"参数 {name} 不能大于 {maximum}")
     return value
 
 
@@ -110,11 +117,14 @@ def parse_search_request(args: MultiMapping, max_limit: int, require_query: bool
     year = _one(args, "year")
     date_from, date_to = _date(args, "from"), _date(args, "to")
     if year is not None:
-        if not _YEAR.match(year):
-            raise QueryError(f"参数 year 应为四位年份，而不是 {year[:20]!r}")
-        date_from, date_to = f"{year}-01-01", f"{year}-12-31"
+        if not _YEAR.match(year) and year != NO_DATE:
+            raise QueryError(f"参数 year 应为四位年份或“{NO_DATE}”，而不是 {year[:20]!r}")
+        date_from = date_to = None
     if date_from and date_to and date_from > date_to:
         raise QueryError("起始日期晚于截止日期")
+    sort = _one(args, "sort") or "relevance"
+    if sort not in SORTS:
+        raise QueryError(f"未知的排序 {sort[:20]!r}，可选：{', '.join(SORTS)}")
     filters = Filters(
         units=_units(args, ("units", "unit")),
         date_from=date_from,
@@ -122,6 +132,7 @@ def parse_search_request(args: MultiMapping, max_limit: int, require_query: bool
         kind=kind,
         series=_one(args, "series"),
         issue=_int(args, "issue", None, 0),
+        year=year,
     )
     return SearchRequest(
         q=str(q),
@@ -129,7 +140,7 @@ def parse_search_request(args: MultiMapping, max_limit: int, require_query: bool
         filters=filters,
         limit=_int(args, "limit", None, 1, max_limit),
         offset=_int(args, "offset", 0, 0) or 0,
-        year=year,
+        sort=sort,
     )
 
 

@@ -1,18 +1,24 @@
-"""Parse a user's query: plain words, "quoted phrases" and -exclusions.
+"""Parse a user's query into alternatives of parts, the way people know from web search.
 
-Space-separated parts are alternatives (融资 网格 = either); inside an unspaced part
-the words need only mostly match (min_match_ratio), so a natural sentence such as
-帮助中小企业解决贷款难 never becomes an AND of every sub-word.
+- Words separated by spaces (or `+`, `AND`) narrow: every part must be satisfied.
+- `或`, `OR` or `|` between parts widens: any alternative will do.
+- "quoted phrases" (straight or Chinese quotes) must occur as written.
+- `-word` or `-"phrase"` excludes items containing it, whatever the alternative.
+
+Inside one part (an unspaced run such as 帮助中小企业解决贷款难) the words are weighed by
+IDF (search/keyword.py), so a sentence never becomes an AND of every sub-word.
 """
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 
-from .analysis import Analyzer
+from .analysis import Analyzer, Unit, highlight_terms
 
-_PART = re.compile(r'(-?)(?:"([^"]*)"?|“([^”]*)”?|(\S+))')
+# A token: optional minus, then a quoted phrase (closing quote optional) or a bare word.
+_TOKEN = re.compile(r'(-?)(?:"([^"]*)"?|“([^”]*)”?|([^\s"“|+＋]+))|(\|)|[+＋]')
+OR_WORDS = frozenset({"或", "OR", "|"})
+AND_WORDS = frozenset({"AND", "+", "＋"})
 
 
 class QueryError(ValueError):
@@ -20,60 +26,73 @@ class QueryError(ValueError):
 
 
 @dataclass
-class Group:
-    units: list[tuple[str, ...]]
-    min_match: int
+class Part:
+    """One thing every match must satisfy: words (weighed by IDF) or an exact phrase."""
+
+    text: str
+    units: list[Unit]
+    phrase: str | None = None  # exact wording (whitespace removed) when quoted
 
 
 @dataclass
 class ParsedQuery:
     raw: str
-    groups: list[Group] = field(default_factory=list)
-    phrases: list[str] = field(default_factory=list)
-    phrase_terms: list[list[str]] = field(default_factory=list)
-    excluded: list[list[str]] = field(default_factory=list)
-    semantic_text: str = ""
+    alternatives: list[list[Part]] = field(default_factory=list)  # OR of ANDs
+    excluded: list[Part] = field(default_factory=list)
+
+    @property
+    def parts(self) -> list[Part]:
+        return [p for alt in self.alternatives for p in alt]
 
     @property
     def terms(self) -> set[str]:
-        """Every positive term, for highlighting."""
-        out = {alt for g in self.groups for unit in g.units for alt in unit}
-        out.update(t for terms in self.phrase_terms for t in terms)
+        """What snippets mark: the positive words (never a lone character of a longer query)."""
+        out: set[str] = set()
+        for part in self.parts:
+            out |= highlight_terms(part.units)
+            if part.phrase:
+                out.add(part.phrase)
         return out
 
     @property
+    def semantic_text(self) -> str:
+        """The text embedded for the whole query (operators and exclusions left out)."""
+        return " ".join(p.text for p in self.parts)
+
+    @property
     def empty(self) -> bool:
-        return not self.groups and not self.phrases
+        return not self.alternatives
 
 
-def parse_query(raw: str, analyzer: Analyzer, max_chars: int, min_match_ratio: float) -> ParsedQuery:
+def parse_query(raw: str, analyzer: Analyzer, max_chars: int) -> ParsedQuery:
     text = (raw or "").strip()
     if not text:
         raise QueryError("查询为空，请输入要检索的词语")
     if len(text) > max_chars:
-        raise QueryError(f"查询过长（{len(text)} 字），上限 {max_chars} 字")
+        raise QueryError(f"查询过长（{len(text)} 字），上限 {max_chars} 字；整段文字请用“草稿查重”")
     parsed = ParsedQuery(raw=text)
-    positives: list[str] = []
-    for match in _PART.finditer(text):
-        negative = match.group(1) == "-"
-        phrase = match.group(2) if match.group(2) is not None else match.group(3)
-        word = phrase if phrase is not None else match.group(4)
-        if not word or not word.strip():
+    current: list[Part] = []
+    for match in _TOKEN.finditer(text):
+        negative, straight, chinese, word, bar = match.groups()
+        if bar or (word in OR_WORDS and not negative):
+            if current:
+                parsed.alternatives.append(current)
+            current = []
             continue
+        if word in AND_WORDS and not negative:
+            continue
+        phrase = straight if straight is not None else chinese
+        content = phrase if phrase is not None else word
+        if not content or not content.strip():
+            continue
+        units = analyzer.query_units(content)
+        if not units:
+            continue  # only stop words or punctuation
+        part = Part(content.strip(), units, "".join(content.split()) if phrase is not None else None)
         if negative:
-            terms = [t for t, _s, _e in analyzer.words(word)]
-            if terms:
-                parsed.excluded.append(terms)
-            continue
-        positives.append(word)
-        if phrase is not None:
-            terms = [t for t, _s, _e in analyzer.words(phrase)]
-            if terms:
-                parsed.phrases.append("".join(phrase.split()))
-                parsed.phrase_terms.append(terms)
-            continue
-        units = analyzer.query_units(word)
-        if units:
-            parsed.groups.append(Group(units, max(1, math.ceil(min_match_ratio * len(units)))))
-    parsed.semantic_text = " ".join(positives)
+            parsed.excluded.append(part)
+        else:
+            current.append(part)
+    if current:
+        parsed.alternatives.append(current)
     return parsed

@@ -14,6 +14,7 @@ from pathlib import Path
 from .config import Settings
 from .embedding import Embedder, EmbeddingError
 from .engine import SearchEngine
+from .segment import Segment
 from .store import MANIFEST, IndexUnavailable
 
 
@@ -28,6 +29,7 @@ class SearchService:
         self.embedder = embedder or Embedder(settings.embedding, base)
         self._lock = threading.Lock()
         self._engine: SearchEngine | None = None
+        self._segments: dict[str, Segment] = {}  # open segments, reused by the next generation
         self._stamp: tuple[int, int] | None = None
         self.error: str | None = None
         self.refresh()
@@ -51,10 +53,15 @@ class SearchService:
             if stamp == self._stamp and (self._engine is not None or self.error is not None):
                 return
             try:
-                engine = SearchEngine(self.settings, embedder=self.embedder)
+                engine = SearchEngine(self.settings, embedder=self.embedder, segment_cache=self._segments)
             except (IndexUnavailable, EmbeddingError, OSError, ValueError) as exc:
                 self.error, self._stamp = str(exc), stamp
                 return  # keep serving the last good engine, if any; health reports the error
+            current = {seg.name for seg in engine.snapshot.segments}
+            for name in [n for n in self._segments if n not in current]:
+                del self._segments[name]  # merged away: its maps close when the last reader lets go
+            # The old engine is dropped here; requests still using it keep it alive until they
+            # finish, then its whoosh searcher closes (SearchEngine's finaliser).
             self._engine, self.error, self._stamp = engine, None, stamp
         finally:
             self._lock.release()

@@ -41,7 +41,8 @@ def _unavailable(exc: ServiceUnavailable) -> Any:
 @api.get("/search")
 def search() -> Any:
     req = parse_search_request(request.args, _settings().search.max_limit)
-    return jsonify(_engine().search(req.q, mode=req.mode, filters=req.filters, limit=req.limit, offset=req.offset))
+    return jsonify(_engine().search(req.q, mode=req.mode, filters=req.filters, limit=req.limit, offset=req.offset,
+                                    sort=req.sort))
 
 
 def _item_or_404(item_id: str):
@@ -126,9 +127,9 @@ def health() -> Any:
         response.status_code = 503
         return response
     if service.error:  # a newer index failed to open: still serving the last good one
-        return jsonify({"status": "degraded", "items": len(engine.ids), "generation": engine.manifest.generation,
+        return jsonify({"status": "degraded", "items": engine.snapshot.count, "generation": engine.manifest.generation,
                         "error": {"code": "index_unavailable", "message": service.error}})
-    return jsonify({"status": "ok", "items": len(engine.ids), "generation": engine.manifest.generation})
+    return jsonify({"status": "ok", "items": engine.snapshot.count, "generation": engine.manifest.generation})
 
 
 @api.get("/openapi.json")

@@ -64,7 +64,8 @@ def search() -> Any:
     engine = _engine()
     result = None
     if req.q.strip():
-        result = engine.search(req.q, mode=req.mode, filters=req.filters, limit=req.limit, offset=req.offset)
+        result = engine.search(req.q, mode=req.mode, filters=req.filters, limit=req.limit, offset=req.offset,
+                               sort=req.sort)
     limit = req.limit or _settings().search.default_limit
     page = req.offset // limit + 1
     pages_total = (result["total"] + limit - 1) // limit if result else 0
@@ -80,25 +81,8 @@ def search() -> Any:
         url=lambda **changes: url_for("pages.search") + "?" + urlencode(req.query_args(**changes)),
         export=lambda fmt: url_for(f"pages.export_{fmt}") + "?" + urlencode(req.query_args()),
         stats=engine.stats() if not result else None,
-        active_filters=_describe(req),
+        active_filters=req.filters.describe(),
     )
-
-
-def _describe(req: SearchRequest) -> list[str]:
-    """Human-readable filter list: 已筛选：区司法局、2024年、简讯."""
-    f = req.filters
-    out = list(f.units)
-    if req.year:
-        out.append(f"{req.year}年")
-    elif f.date_from or f.date_to:
-        out.append(f"{f.date_from or '…'} 至 {f.date_to or '…'}")
-    if f.kind:
-        out.append(KIND_LABELS[f.kind])
-    if f.series:
-        out.append(f.series)
-    if f.issue is not None:
-        out.append(f"第{f.issue}期")
-    return out
 
 
 @pages.get("/items/<path:item_id>")
@@ -142,7 +126,7 @@ def about() -> Any:
 
 def _export(fmt: str) -> Response:
     req = parse_search_request(request.args, _settings().search.max_limit)
-    result = _engine().export(req.q, req.mode, req.filters, _settings().web.max_export)
+    result = _engine().export(req.q, req.mode, req.filters, _settings().web.max_export, sort=req.sort)
     if fmt == "csv":
         body, mime = to_csv(result), "text/csv"
     else:

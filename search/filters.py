@@ -1,0 +1,177 @@
+"""Filters and facets over a snapshot's columns: masks applied before ranking, counts over the
+whole match set. Each filter describes itself, so a page's 已筛选 line comes from here.
+
+NO_UNIT and NO_DATE are values like any other: the facets count items without a reporting
+unit or a date, so the year counts add up to the total, and picking them filters to those.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from .item import KIND_LABELS, KINDS
+from .segment import NO_DATE as NO_DATE_CODE
+from .segment import date_code
+from .snapshot import Snapshot
+
+NO_UNIT = "无单位"
+NO_DATE = "无日期"
+
+
+class Filter(Protocol):
+    def mask(self, snapshot: Snapshot) -> np.ndarray: ...
+
+    def describe(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class UnitFilter:
+    units: tuple[str, ...]
+
+    def mask(self, snapshot: Snapshot) -> np.ndarray:
+        out = np.zeros(snapshot.size, dtype=bool)
+        codes = [snapshot.unit_index[u] for u in self.units if u in snapshot.unit_index]
+        if codes:
+            out[snapshot.unit_rows[np.isin(snapshot.unit_codes, codes)]] = True
+        if NO_UNIT in self.units:
+            out |= np.diff(snapshot.unit_indptr) == 0
+        return out
+
+    def describe(self) -> str:
+        return "、".join(self.units)
+
+
+@dataclass(frozen=True)
+class DateFilter:
+    date_from: str | None = None
+    date_to: str | None = None
+
+    def mask(self, snapshot: Snapshot) -> np.ndarray:
+        out = snapshot.date != NO_DATE_CODE
+        if self.date_from:
+            out &= snapshot.date >= date_code(self.date_from)
+        if self.date_to:
+            out &= snapshot.date <= date_code(self.date_to)
+        return out
+
+    def describe(self) -> str:
+        if self.date_from and self.date_to and self.date_from[:4] == self.date_to[:4] \
+                and self.date_from[5:] == "01-01" and self.date_to[5:] == "12-31":
+            return f"{self.date_from[:4]}年"
+        return f"{self.date_from or '…'} 至 {self.date_to or '…'}"
+
+
+@dataclass(frozen=True)
+class NoDateFilter:
+    def mask(self, snapshot: Snapshot) -> np.ndarray:
+        return snapshot.date == NO_DATE_CODE
+
+    def describe(self) -> str:
+        return NO_DATE
+
+
+@dataclass(frozen=True)
+class KindFilter:
+    kind: str
+
+    def mask(self, snapshot: Snapshot) -> np.ndarray:
+        return snapshot.kind == KINDS.index(self.kind)
+
+    def describe(self) -> str:
+        return KIND_LABELS[self.kind]
+
+
+@dataclass(frozen=True)
+class SeriesFilter:
+    series: str
+
+    def mask(self, snapshot: Snapshot) -> np.ndarray:
+        if self.series not in snapshot.series_names:
+            return np.zeros(snapshot.size, dtype=bool)
+        return snapshot.series == snapshot.series_names.index(self.series)
+
+    def describe(self) -> str:
+        return self.series
+
+
+@dataclass(frozen=True)
+class IssueFilter:
+    issue: int
+
+    def mask(self, snapshot: Snapshot) -> np.ndarray:
+        return snapshot.issue == self.issue
+
+    def describe(self) -> str:
+        return f"第{self.issue}期"
+
+
+@dataclass
+class Filters:
+    """What a request narrows to. `year` is a four-digit year or NO_DATE; it wins over from/to."""
+
+    units: tuple[str, ...] = ()
+    date_from: str | None = None
+    date_to: str | None = None
+    kind: str | None = None
+    series: str | None = None
+    issue: int | None = None
+    year: str | None = None
+    canonical: Callable[[str], str] = field(default=lambda u: u, repr=False, compare=False)
+
+    def active(self) -> list[Filter]:
+        out: list[Filter] = []
+        if self.units:
+            out.append(UnitFilter(tuple(dict.fromkeys(self.canonical(u) for u in self.units))))
+        if self.year == NO_DATE:
+            out.append(NoDateFilter())
+        elif self.year:
+            out.append(DateFilter(f"{self.year}-01-01", f"{self.year}-12-31"))
+        elif self.date_from or self.date_to:
+            out.append(DateFilter(self.date_from, self.date_to))
+        if self.kind:
+            out.append(KindFilter(self.kind))
+        if self.series:
+            out.append(SeriesFilter(self.series))
+        if self.issue is not None:
+            out.append(IssueFilter(self.issue))
+        return out
+
+    def mask(self, snapshot: Snapshot) -> np.ndarray:
+        out = snapshot.live.copy()
+        for f in self.active():
+            out &= f.mask(snapshot)
+        return out
+
+    def describe(self) -> list[str]:
+        return [f.describe() for f in self.active()]
+
+
+def facets(snapshot: Snapshot, match: np.ndarray, year: str | None = None) -> dict[str, dict[str, int]]:
+    """Counts over the whole match set (a boolean row mask): units, years, kinds, and months
+    when one year is chosen. Items without a unit or a date are counted as NO_UNIT / NO_DATE."""
+    unit_counts = np.bincount(snapshot.unit_codes[match[snapshot.unit_rows]], minlength=len(snapshot.unit_names))
+    units = _ranked(snapshot.unit_names, unit_counts)
+    no_unit = int((match & (np.diff(snapshot.unit_indptr) == 0)).sum())
+    if no_unit:
+        units[NO_UNIT] = no_unit
+    dates = snapshot.date[match]
+    dated = dates[dates != NO_DATE_CODE].astype("datetime64[D]")
+    years_found, year_counts = np.unique(dated.astype("datetime64[Y]"), return_counts=True)
+    years = {str(y): int(c) for y, c in sorted(zip(years_found, year_counts), key=lambda t: t[0], reverse=True)}
+    if len(dates) - len(dated):
+        years[NO_DATE] = int(len(dates) - len(dated))
+    kinds = _ranked(list(KINDS), np.bincount(snapshot.kind[match], minlength=len(KINDS)))
+    out = {"units": units, "years": years, "kinds": kinds}
+    if year and year != NO_DATE:
+        months_found, month_counts = np.unique(dated.astype("datetime64[M]"), return_counts=True)
+        out["months"] = {str(m): int(c) for m, c in zip(months_found, month_counts)}
+    return out
+
+
+def _ranked(names: list[str], counts: np.ndarray) -> dict[str, int]:
+    """Non-zero counts, largest first (ties by name)."""
+    order = sorted((n for n in range(len(names)) if counts[n]), key=lambda n: (-int(counts[n]), names[n]))
+    return {names[n]: int(counts[n]) for n in order}

@@ -1,0 +1,38 @@
+"""Hybrid ranking: the calibrated evidence model (search/relevance.py) is the default; reciprocal
+rank fusion and a convex combination of normalised scores remain as options
+(search.fusion = "rrf" | "weighted"), measured against it in README.
+
+With the two options the match set is the union of what keyword mode and semantic mode
+match on their own; only the order differs.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def rrf(keyword: np.ndarray, semantic: np.ndarray, candidates: np.ndarray, k: int, depth: int) -> np.ndarray:
+    """Σ 1 / (k + rank) over the two rankings, each cut at `depth` (rows beyond add nothing)."""
+    out = np.zeros(len(keyword), dtype=np.float64)
+    for scores in (keyword, semantic):
+        ranked = ranked_rows(candidates, scores)[:depth]
+        out[ranked] += 1.0 / (k + np.arange(1, len(ranked) + 1))
+    return out
+
+
+def weighted(keyword: np.ndarray, semantic: np.ndarray, candidates: np.ndarray, ratio: float) -> np.ndarray:
+    """(1 − ratio) × keyword + ratio × semantic, each min-max normalised over the candidates."""
+    return (1 - ratio) * _minmax(keyword, candidates) + ratio * _minmax(semantic, candidates)
+
+
+def _minmax(scores: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    out = np.zeros(len(scores), dtype=np.float64)
+    values = scores[candidates].astype(np.float64)
+    if len(values):
+        low, high = float(values.min()), float(values.max())
+        out[candidates] = (values - low) / (high - low) if high > low else 1.0
+    return out
+
+
+def ranked_rows(rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """rows by score descending, ties by row (stable, so pages never overlap)."""
+    return rows[np.lexsort((rows, -scores[rows]))]

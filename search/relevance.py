@@ -1,0 +1,79 @@
+"""Which items are about a query, and in what order: one small evidence model per mode.
+
+For every query part and item, eight features (all independent of how many items are
+indexed, as far as IDF allows):
+
+  coverage  IDF-weighted share of the part's words in the item (search/keyword.py)
+  exact     1 when every word is there
+  title     the same share, in the title only
+  bm25      BM25F over the part's total word weight
+  semantic  100 × (cosine of the item vector − the query's cosine to the background mean)
+  passage   the same for the item's best passage
+  gap       100 × (the item's cosine − the best item cosine for this query): how far below the
+            best match it sits (more items unrelated to the query never move the best one)
+  generic   100 × (how close the item is to typical bulletin text), search/background.py
+
+combine into log-odds = intercept + Σ weight × feature, the probability that a writer
+searching the part wants the item. The weights (config.toml [relevance.hybrid], .keyword,
+.semantic; keyword mode uses only keyword features, semantic mode only semantic ones) are a
+logistic regression fitted on judged queries (`python -m bench.calibrate`, on the
+development set). A query's parts must all be satisfied (the smallest log-odds counts),
+alternatives joined by 或 widen (the largest counts). An item is a match — in `total`, in
+"every item about X" — when its probability reaches relevance.match_probability; matches
+are ranked by it.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import ModelWeights
+from .keyword import KeywordEvidence
+
+FEATURES = ("coverage", "exact", "title", "bm25", "semantic", "passage", "gap", "generic")
+EXACT_COVERAGE = 0.999  # coverage at or above this counts as every word present
+SEMANTIC_SCALE = 100.0  # cosine differences are hundredths: the weights stay readable
+
+
+@dataclass
+class SemanticEvidence:
+    item: np.ndarray  # cosine of the item vector, rows
+    passage: np.ndarray  # cosine of the best passage, rows
+    background: float  # the query's cosine to the background mean
+
+
+def logit(probability: float) -> float:
+    p = min(max(probability, 1e-9), 1 - 1e-9)
+    return math.log(p / (1 - p))
+
+
+def features(kw: KeywordEvidence | None, sem: SemanticEvidence | None, generic: np.ndarray,
+             live: np.ndarray) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    if kw is not None:
+        out["coverage"] = kw.coverage
+        out["exact"] = (kw.coverage >= EXACT_COVERAGE).astype(np.float32)
+        out["title"] = kw.title
+        out["bm25"] = kw.bm25
+    if sem is not None:
+        out["semantic"] = SEMANTIC_SCALE * (sem.item - sem.background)
+        out["passage"] = SEMANTIC_SCALE * (sem.passage - sem.background)
+        best = float(sem.item[live].max()) if live.any() else 0.0
+        out["gap"] = SEMANTIC_SCALE * (sem.item - best)
+        out["generic"] = SEMANTIC_SCALE * generic
+    return out
+
+
+def log_odds(weights: ModelWeights, feats: dict[str, np.ndarray], rows: int) -> np.ndarray:
+    out = np.full(rows, weights.intercept, dtype=np.float32)
+    for name, values in feats.items():
+        w = getattr(weights, name)
+        if w:
+            out += np.float32(w) * values
+    return out
+
+
+def probability(log_odds_values: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(log_odds_values, -60, 60)))

@@ -1,0 +1,271 @@
+"""One segment of the index: what search needs of a batch of items, as memory-mapped .npy files.
+
+whoosh holds the items themselves (the index of record, search/records.py). A segment holds
+everything derived from them that a query touches, as flat arrays the operating system can
+share between processes and page in on demand:
+
+  ids.npy, id_order.npy            item ids (16 hex digits as bytes) and their sort order
+  kind, date, issue, series        one value per row (codes into strings.json)
+  unit_indptr, unit_codes          units per row (CSR, codes into strings.json)
+  terms.npy                        64-bit hashes of the segment's index terms, sorted
+  post_indptr, post_rows, post_w   per term: rows containing it and their saturated BM25F weight
+  title_indptr, title_rows         per term: rows whose title contains it
+  vectors.npy                      one vector per row (the mean of its passages)
+  passages.npy, passage_start,     one vector per passage; long items' passages come first, so
+  passage_count, passage_spans     scanning them is one contiguous slice (long_passages in meta)
+
+A segment is written once and never changed: an incremental run adds a segment and marks
+deleted rows in the generation's tombstones; merges write a new segment from old ones.
+Rows are in the order the items were added, which is also whoosh's document order in the
+matching whoosh segment.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .item import KINDS, Item
+
+META = "meta.json"
+STRINGS = "strings.json"
+K1 = 1.2  # BM25 term-frequency saturation
+B = 0.75  # BM25 length normalisation
+FIELDS = ("title", "text")
+VECTOR_DTYPES = ("float32", "float16", "int8")
+INT8_SCALE = 127.0  # int8 vectors store round(x * 127); components of unit vectors lie in [-1, 1]
+NO_DATE = np.iinfo(np.int32).min
+EPOCH = np.datetime64("1970-01-01", "D")
+
+
+def term_hash(term: str) -> int:
+    """A stable 64-bit key for a term (Python's hash() changes between processes)."""
+    return int.from_bytes(hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest(), "little", signed=False)
+
+
+def date_code(date: str | None) -> int:
+    if not date:
+        return int(NO_DATE)
+    return int((np.datetime64(date, "D") - EPOCH).astype(np.int64))
+
+
+def code_date(code: int) -> str | None:
+    return None if code == NO_DATE else str(EPOCH + np.timedelta64(int(code), "D"))
+
+
+def encode_vectors(vectors: np.ndarray, dtype: str) -> np.ndarray:
+    if dtype == "int8":
+        return np.clip(np.rint(vectors * INT8_SCALE), -127, 127).astype(np.int8)
+    return np.ascontiguousarray(vectors, dtype=np.dtype(dtype))
+
+
+def _save(folder: Path, name: str, array: np.ndarray) -> None:
+    with (folder / f"{name}.npy").open("wb") as fh:
+        np.save(fh, np.ascontiguousarray(array))
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+# ------------------------------------------------------------------ writing
+@dataclass
+class SegmentInput:
+    """Everything a new segment is made of, rows in order."""
+
+    items: list[Item]
+    title_terms: list[list[str]]
+    text_terms: list[list[str]]
+    vectors: np.ndarray  # (rows, dim) float32, normalised
+    passages: np.ndarray  # (passages, dim) float32, normalised
+    passage_indptr: np.ndarray  # (rows + 1,) int64: passages of row n are indptr[n]:indptr[n+1]
+    passage_spans: np.ndarray  # (passages, 2) int32
+    avg_lengths: dict[str, float] | None = None  # BM25 average field lengths; None: this segment's own
+
+
+def write_segment(folder: Path, data: SegmentInput, vector_dtype: str, title_boost: float,
+                  long_passages: int) -> dict[str, Any]:
+    """Write a segment folder (fsynced); returns its meta."""
+    folder.mkdir(parents=True)
+    n = len(data.items)
+    ids = np.array([i.id.encode("ascii") for i in data.items], dtype="S16")
+    _save(folder, "ids", ids)
+    _save(folder, "id_order", np.argsort(ids, kind="stable").astype(np.int32))
+    _save(folder, "kind", np.array([KINDS.index(i.kind) for i in data.items], dtype=np.int8))
+    _save(folder, "date", np.array([date_code(i.date) for i in data.items], dtype=np.int32))
+    _save(folder, "issue", np.array([-1 if i.issue is None else i.issue for i in data.items], dtype=np.int32))
+    series = sorted({i.series for i in data.items if i.series})
+    series_code = {s: n for n, s in enumerate(series)}
+    _save(folder, "series", np.array([series_code[i.series] if i.series else -1 for i in data.items], dtype=np.int32))
+    units = sorted({u for i in data.items for u in i.units})
+    unit_code = {u: n for n, u in enumerate(units)}
+    unit_codes = [unit_code[u] for i in data.items for u in dict.fromkeys(i.units)]
+    _save(folder, "unit_indptr", np.cumsum([0] + [len(dict.fromkeys(i.units)) for i in data.items], dtype=np.int64))
+    _save(folder, "unit_codes", np.array(unit_codes, dtype=np.int32))
+    (folder / STRINGS).write_text(json.dumps({"series": series, "units": units}, ensure_ascii=False), encoding="utf-8")
+
+    lengths = _write_postings(folder, data, title_boost)
+
+    _save(folder, "vectors", encode_vectors(data.vectors, vector_dtype))
+    counts = np.diff(data.passage_indptr).astype(np.int32)
+    long_rows = counts >= long_passages
+    order = np.concatenate([np.flatnonzero(long_rows), np.flatnonzero(~long_rows)])
+    gather = np.concatenate([np.arange(data.passage_indptr[r], data.passage_indptr[r + 1]) for r in order]) \
+        if n else np.zeros(0, dtype=np.int64)
+    start = np.zeros(n, dtype=np.int64)
+    start[order] = np.concatenate([[0], np.cumsum(counts[order])[:-1]]) if n else []
+    n_long = int(counts[long_rows].sum())
+    _save(folder, "passages", encode_vectors(data.passages[gather], vector_dtype))
+    _save(folder, "passage_spans", data.passage_spans[gather].astype(np.int32))
+    _save(folder, "passage_start", start)
+    _save(folder, "passage_count", counts)
+    _save(folder, "long_owner", np.repeat(np.flatnonzero(long_rows), counts[long_rows]).astype(np.int32))
+    meta = {"rows": n, "dim": int(data.vectors.shape[1]) if n else 0, "vector_dtype": vector_dtype,
+            "lengths": lengths, "long_passages": n_long, "title_boost": title_boost}
+    with (folder / META).open("w", encoding="utf-8") as fh:
+        json.dump(meta, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return meta
+
+
+def _write_postings(folder: Path, data: SegmentInput, title_boost: float) -> dict[str, float]:
+    """BM25F (Robertson & Zaragoza): per field tf / ((1 - b) + b * len / avg_len), the title
+    weighted by title_boost, summed, then saturated: w = tf' (k1 + 1) / (k1 + tf'). A query
+    multiplies w by the term's IDF over all segments."""
+    vocab: dict[str, int] = {}
+    per_field: dict[str, tuple[list[int], list[int], list[int]]] = {}
+    field_len: dict[str, np.ndarray] = {}
+    for field, rows in (("title", data.title_terms), ("text", data.text_terms)):
+        term_ids: list[int] = []
+        row_ids: list[int] = []
+        tfs: list[int] = []
+        lens = np.zeros(len(rows), dtype=np.float64)
+        for row, terms in enumerate(rows):
+            lens[row] = len(terms)
+            counts: dict[str, int] = {}
+            for t in terms:
+                counts[t] = counts.get(t, 0) + 1
+            for t, c in counts.items():
+                tid = vocab.get(t)
+                if tid is None:
+                    tid = vocab[t] = len(vocab)
+                term_ids.append(tid)
+                row_ids.append(row)
+                tfs.append(c)
+        per_field[field] = (term_ids, row_ids, tfs)
+        field_len[field] = lens
+    n = len(data.items)
+    avg = data.avg_lengths or {f: float(field_len[f].mean()) if n else 1.0 for f in FIELDS}
+    keys, weights, in_title = [], [], []
+    for field in FIELDS:
+        term_ids, row_ids, tfs = (np.asarray(x, dtype=np.int64) for x in per_field[field])
+        norm = (1 - B) + B * field_len[field][row_ids] / max(avg[field], 1e-9)
+        boost = title_boost if field == "title" else 1.0
+        keys.append(term_ids * max(n, 1) + row_ids)
+        weights.append(boost * tfs / norm)
+        in_title.append(np.full(len(term_ids), field == "title"))
+    key = np.concatenate(keys) if keys else np.zeros(0, np.int64)
+    order = np.argsort(key, kind="stable")
+    key, weight, title = key[order], np.concatenate(weights)[order], np.concatenate(in_title)[order]
+    uniq, first = np.unique(key, return_index=True)
+    tf = np.add.reduceat(weight, first) if len(key) else np.zeros(0)
+    has_title = np.logical_or.reduceat(title, first) if len(key) else np.zeros(0, bool)
+    sat = tf * (K1 + 1) / (K1 + tf)
+    term_of = uniq // max(n, 1)
+    row_of = (uniq % max(n, 1)).astype(np.int32)
+    # Columns ordered by term hash, so a query finds a term with one binary search.
+    terms = list(vocab)
+    hashes = np.array([term_hash(t) for t in terms], dtype=np.uint64)
+    col_order = np.argsort(hashes, kind="stable")
+    rank = np.empty(len(terms), dtype=np.int64)
+    rank[col_order] = np.arange(len(terms))
+    post_order = np.lexsort((row_of, rank[term_of]))
+    col = rank[term_of][post_order]
+    _save(folder, "terms", hashes[col_order])
+    _save(folder, "post_indptr", np.searchsorted(col, np.arange(len(terms) + 1)).astype(np.int64))
+    _save(folder, "post_rows", row_of[post_order])
+    _save(folder, "post_w", sat[post_order].astype(np.float32))
+    tmask = has_title[post_order]
+    _save(folder, "title_indptr", np.searchsorted(col[tmask], np.arange(len(terms) + 1)).astype(np.int64))
+    _save(folder, "title_rows", row_of[post_order][tmask])
+    return {f: float(avg[f]) for f in FIELDS} | {f"{f}_total": float(field_len[f].sum()) for f in FIELDS}
+
+
+# ------------------------------------------------------------------ reading
+class Segment:
+    """A segment opened read-only; arrays are memory-mapped (shared between processes)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.name = folder.name
+        self.meta = json.loads((folder / META).read_text(encoding="utf-8"))
+        strings = json.loads((folder / STRINGS).read_text(encoding="utf-8"))
+        self.series_names: list[str] = strings["series"]
+        self.unit_names: list[str] = strings["units"]
+        self.rows: int = self.meta["rows"]
+        load = self._load
+        self.ids, self.id_order = load("ids"), load("id_order")
+        self.kind, self.date, self.issue, self.series = load("kind"), load("date"), load("issue"), load("series")
+        self.unit_indptr, self.unit_codes = load("unit_indptr"), load("unit_codes")
+        self.terms, self.post_indptr = load("terms"), load("post_indptr")
+        self.post_rows, self.post_w = load("post_rows"), load("post_w")
+        self.title_indptr, self.title_rows = load("title_indptr"), load("title_rows")
+        self.vectors, self.passages = load("vectors"), load("passages")
+        self.passage_start, self.passage_count = load("passage_start"), load("passage_count")
+        self.passage_spans, self.long_owner = load("passage_spans"), load("long_owner")
+        self.vector_dtype: str = self.meta["vector_dtype"]
+        if len(self.ids) != self.rows or len(self.vectors) != self.rows or len(self.post_indptr) != len(self.terms) + 1:
+            raise ValueError(f"段 {folder.name} 的文件不一致")
+
+    def _load(self, name: str) -> np.ndarray:
+        array = np.load(self.folder / f"{name}.npy", mmap_mode="r")
+        return array if array.size else np.load(self.folder / f"{name}.npy")  # empty files cannot be mapped
+
+    def column(self, term: int) -> int:
+        """The column of a term hash, or -1."""
+        i = int(np.searchsorted(self.terms, np.uint64(term)))
+        return i if i < len(self.terms) and int(self.terms[i]) == term else -1
+
+    def postings(self, col: int) -> tuple[np.ndarray, np.ndarray]:
+        a, b = self.post_indptr[col], self.post_indptr[col + 1]
+        return self.post_rows[a:b], self.post_w[a:b]
+
+    def title_postings(self, col: int) -> np.ndarray:
+        return self.title_rows[self.title_indptr[col] : self.title_indptr[col + 1]]
+
+    def row_of_id(self, item_id: str) -> int:
+        key = item_id.encode("ascii", "replace")
+        i = int(np.searchsorted(self.ids, key, sorter=self.id_order))
+        if i < self.rows:
+            row = int(self.id_order[i])
+            if self.ids[row] == key:
+                return row
+        return -1
+
+    def passage_rows(self, row: int) -> tuple[int, int]:
+        start = int(self.passage_start[row])
+        return start, start + int(self.passage_count[row])
+
+
+def decode_vectors(array: np.ndarray) -> np.ndarray:
+    """float32 copy of stored vectors (int8 ones scaled back)."""
+    if array.dtype == np.int8:
+        return array.astype(np.float32) / INT8_SCALE
+    return np.asarray(array, dtype=np.float32)
+
+
+def concat_unit_codes(segments: Sequence[Segment], unit_index: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Units of all rows of all segments as one CSR with global unit codes."""
+    indptrs, codes, offset = [np.zeros(1, dtype=np.int64)], [], 0
+    for seg in segments:
+        remap = np.array([unit_index[u] for u in seg.unit_names], dtype=np.int32)
+        codes.append(remap[np.asarray(seg.unit_codes)] if len(seg.unit_codes) else np.zeros(0, np.int32))
+        indptrs.append(np.asarray(seg.unit_indptr[1:]) + offset)
+        offset += len(seg.unit_codes)
+    return np.concatenate(indptrs), (np.concatenate(codes) if codes else np.zeros(0, np.int32))
+

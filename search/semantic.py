@@ -1,0 +1,118 @@
+"""Semantic evidence: cosines of query vectors with every item, and with the best passage.
+
+The item scan is one matrix product per segment over the memory-mapped vectors (float32,
+float16 or int8, embedding.vector_dtype). Passage cosines are computed for the items worth
+it: the best `relevance.passage_candidates` items by item cosine, plus long items (those with
+at least `relevance.long_item_passages` passages), whose passages are stored first in each
+segment so that scanning them is one contiguous slice. A long article about several things
+can then count for the one section about the query, whatever its averaged vector says.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .segment import INT8_SCALE, Segment
+from .snapshot import Snapshot
+
+SCAN_CHUNK = 131072  # rows converted at a time when the stored type is not float32
+
+
+def scan(vectors: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """(rows, k) float32 cosines of stored vectors with k float32 query vectors (unit length)."""
+    q = np.ascontiguousarray(queries.T, dtype=np.float32)
+    if vectors.dtype == np.float32:
+        return np.asarray(vectors @ q)
+    out = np.empty((len(vectors), q.shape[1]), dtype=np.float32)
+    scale = 1.0 / INT8_SCALE if vectors.dtype == np.int8 else 1.0
+    for start in range(0, len(vectors), SCAN_CHUNK):
+        block = np.asarray(vectors[start : start + SCAN_CHUNK], dtype=np.float32)
+        out[start : start + SCAN_CHUNK] = block @ q
+    if scale != 1.0:
+        out *= scale
+    return out
+
+
+def item_cosines(snapshot: Snapshot, queries: np.ndarray) -> np.ndarray:
+    """(rows, k) cosines over all segments."""
+    if snapshot.size == 0:
+        return np.zeros((0, len(queries)), dtype=np.float32)
+    return np.concatenate([scan(seg.vectors, queries) for seg in snapshot.segments])
+
+
+def best_passages(snapshot: Snapshot, queries: np.ndarray, item_cos: np.ndarray, candidates: int) -> np.ndarray:
+    """(rows, k) cosine of each row's best passage; rows not examined keep their item cosine.
+    (The item vector, a mean, usually sits closer to a query than any one passage does.)"""
+    best = item_cos.copy()
+    if snapshot.size == 0:
+        return best
+    top = _top_rows(item_cos, candidates)
+    examined = np.zeros(len(best), dtype=bool)
+    examined[top] = True
+    for k, seg in enumerate(snapshot.segments):
+        if seg.meta.get("long_passages", 0):
+            examined[int(snapshot.bases[k]) + np.asarray(seg.long_owner)] = True
+    best[examined] = -1.0
+    for k, seg in enumerate(snapshot.segments):
+        base = int(snapshot.bases[k])
+        n_long = int(seg.meta.get("long_passages", 0))
+        if n_long:
+            scores = scan(seg.passages[:n_long], queries)
+            owners = np.asarray(seg.long_owner)
+            _max_by_owner(best, base, owners, scores)
+        local = top[(top >= base) & (top < base + seg.rows)] - base
+        local = local[np.asarray(seg.passage_start[local]) >= n_long] if n_long else local  # long rows done
+        if len(local):
+            idx, owners = _passage_index(seg, local)
+            scores = scan(seg.passages[idx], queries)
+            _max_by_owner(best, base, owners, scores)
+    return best
+
+
+def _top_rows(item_cos: np.ndarray, count: int) -> np.ndarray:
+    """Rows among the best `count` by item cosine for any of the queries."""
+    rows = item_cos.shape[0]
+    if rows <= count:
+        return np.arange(rows, dtype=np.int64)
+    picked = [np.argpartition(-item_cos[:, j], count - 1)[:count] for j in range(item_cos.shape[1])]
+    return np.unique(np.concatenate(picked)).astype(np.int64)
+
+
+def _passage_index(seg: Segment, local: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    starts = np.asarray(seg.passage_start[local], dtype=np.int64)
+    counts = np.asarray(seg.passage_count[local], dtype=np.int64)
+    owners = np.repeat(local, counts)
+    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    return np.repeat(starts, counts) + offsets, owners
+
+
+def _max_by_owner(best: np.ndarray, base: int, owners: np.ndarray, scores: np.ndarray) -> None:
+    """best[base + owner] = max(best, max of the owner's passage scores); owners come in runs."""
+    if not len(owners):
+        return
+    starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+    maxima = np.maximum.reduceat(scores, starts, axis=0)
+    rows = base + owners[starts]
+    best[rows] = np.maximum(best[rows], maxima)
+
+
+def rescore(snapshot: Snapshot, queries: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Item and best-passage cosines of some rows only (sorted, unique), (len(rows), k) each:
+    the second pass of pseudo-relevance feedback re-scores the plausible matches, not the corpus."""
+    k = queries.shape[0]
+    items = np.zeros((len(rows), k), dtype=np.float32)
+    best = np.full((len(rows), k), -1.0, dtype=np.float32)
+    for s, seg in enumerate(snapshot.segments):
+        base = int(snapshot.bases[s])
+        lo, hi = np.searchsorted(rows, [base, base + seg.rows])
+        if lo == hi:
+            continue
+        local = rows[lo:hi] - base
+        items[lo:hi] = scan(seg.vectors[local], queries)
+        idx, owners = _passage_index(seg, local)
+        scores = scan(seg.passages[idx], queries)
+        starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]]) if len(owners) else np.zeros(0, int)
+        if len(starts):
+            maxima = np.maximum.reduceat(scores, starts, axis=0)
+            positions = lo + np.searchsorted(local, owners[starts])
+            best[positions] = maxima
+    return items, best

@@ -1,0 +1,162 @@
+"""One generation of the index opened for reading: segments, tombstones, whoosh records.
+
+Segment arrays stay memory-mapped; the few per-row columns that filters and facets scan
+(kind, date, issue, series, units, live) are concatenated once into process memory (a few
+bytes a row). Opening needs no pass over the items: start-up is a handful of file opens,
+and a service reopening a new generation reuses the segments it already has open.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, MutableMapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .background import Background
+from .item import Item
+from .records import WHOOSH_DIR, RecordReader
+from .segment import Segment, concat_unit_codes, decode_vectors, term_hash
+from .store import BACKGROUND, FILES, IndexUnavailable, Manifest, load_deleted, read_json, read_segments
+
+
+@dataclass
+class TermHits:
+    """Where a term occurs across segments, rows global."""
+
+    rows: np.ndarray  # int64
+    weights: np.ndarray  # float32 saturated BM25F weight
+    title_rows: np.ndarray  # int64
+    df: int
+
+
+class Snapshot:
+    def __init__(self, index_dir: Path, manifest: Manifest,
+                 segment_cache: MutableMapping[str, Segment] | None = None) -> None:
+        self.manifest = manifest
+        self.gen = index_dir / manifest.generation
+        entries = read_segments(self.gen)
+        cache = segment_cache if segment_cache is not None else {}
+        try:
+            self.segments = [cache.get(e.name) or Segment(self.gen / e.name) for e in entries]
+            for seg in self.segments:
+                cache[seg.name] = seg
+            self.records = RecordReader(self.gen / WHOOSH_DIR)
+            self.background = Background.from_dict(read_json(self.gen / BACKGROUND))
+        except (OSError, ValueError, KeyError) as exc:
+            raise IndexUnavailable(f"索引 {self.gen.name} 不完整或已损坏（{exc}）；请用 bulletin index --rebuild 重建") from exc
+        if self.records.sizes != [s.rows for s in self.segments]:
+            self.records.close()
+            raise IndexUnavailable(f"索引 {self.gen.name} 的条目库与段不一致；请用 bulletin index --rebuild 重建")
+        self.bases = np.concatenate([[0], np.cumsum([s.rows for s in self.segments])]).astype(np.int64)
+        self.size = int(self.bases[-1])  # rows, deleted ones included
+        deleted = [load_deleted(self.gen / e.deleted, e.rows) if e.deleted else np.zeros(e.rows, bool) for e in entries]
+        self.live = ~np.concatenate(deleted) if deleted else np.zeros(0, bool)
+        self.count = int(self.live.sum())
+        self._columns()
+        self._files: dict | None = None
+        self._closed = False
+
+    def _columns(self) -> None:
+        segs = self.segments
+
+        def cat(name: str, dtype: type) -> np.ndarray:
+            parts = [np.asarray(getattr(s, name)) for s in segs]
+            return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
+
+        self.kind = cat("kind", np.int8)
+        self.date = cat("date", np.int32)
+        self.issue = cat("issue", np.int32)
+        self.series_names = sorted({n for s in segs for n in s.series_names})
+        index = {n: i for i, n in enumerate(self.series_names)}
+        self.series = np.concatenate([np.array([index[n] for n in s.series_names] + [-1], dtype=np.int32)[np.asarray(s.series)]
+                                      for s in segs]) if segs else np.zeros(0, np.int32)
+        self.unit_names = sorted({n for s in segs for n in s.unit_names})
+        self.unit_index = {n: i for i, n in enumerate(self.unit_names)}
+        self.unit_indptr, self.unit_codes = concat_unit_codes(segs, self.unit_index)
+        self.unit_rows = np.repeat(np.arange(self.size, dtype=np.int64), np.diff(self.unit_indptr))
+        m = self.background.mean
+        self.generic = np.concatenate([_generic(s, m) for s in segs]) - self.background.generic_offset \
+            if segs else np.zeros(0, np.float32)
+
+    # ---------------------------------------------------------------- lookups
+    def locate(self, row: int) -> tuple[Segment, int, int]:
+        k = int(np.searchsorted(self.bases, row, side="right")) - 1
+        return self.segments[k], k, row - int(self.bases[k])
+
+    def row_of_id(self, item_id: str) -> int | None:
+        for k, seg in enumerate(self.segments):
+            row = seg.row_of_id(item_id)
+            if row >= 0 and self.live[self.bases[k] + row]:
+                return int(self.bases[k] + row)
+        return None
+
+    def item(self, row: int) -> Item:
+        _seg, k, local = self.locate(row)
+        return self.records.item(k, local)
+
+    def item_id(self, row: int) -> str:
+        seg, _k, local = self.locate(row)
+        return seg.ids[local].decode("ascii")
+
+    def term(self, term: str) -> TermHits:
+        h = term_hash(term)
+        rows, weights, titles, df = [], [], [], 0
+        for k, seg in enumerate(self.segments):
+            col = seg.column(h)
+            if col < 0:
+                continue
+            r, w = seg.postings(col)
+            df += len(r)
+            rows.append(np.asarray(r, dtype=np.int64) + self.bases[k])
+            weights.append(np.asarray(w))
+            titles.append(np.asarray(seg.title_postings(col), dtype=np.int64) + self.bases[k])
+        if not rows:
+            empty = np.zeros(0, np.int64)
+            return TermHits(empty, np.zeros(0, np.float32), empty, 0)
+        return TermHits(np.concatenate(rows), np.concatenate(weights), np.concatenate(titles), df)
+
+    def vectors_of(self, rows: np.ndarray) -> np.ndarray:
+        """float32 vectors of some rows (a gather from the memory maps)."""
+        out = np.zeros((len(rows), self.manifest.dim), dtype=np.float32)
+        for k, seg in enumerate(self.segments):
+            inside = (rows >= self.bases[k]) & (rows < self.bases[k + 1])
+            if inside.any():
+                out[inside] = decode_vectors(seg.vectors[rows[inside] - self.bases[k]])
+        return out
+
+    def passages_of(self, row: int) -> tuple[np.ndarray, np.ndarray]:
+        """(vectors, spans) of one row's passages."""
+        seg, _k, local = self.locate(row)
+        a, b = seg.passage_rows(local)
+        return decode_vectors(seg.passages[a:b]), np.asarray(seg.passage_spans[a:b])
+
+    @property
+    def files(self) -> dict:
+        if self._files is None:
+            self._files = read_json(self.gen / FILES, {})
+        return self._files
+
+    def iter_items(self) -> Iterator[tuple[int, Item]]:
+        """Every live item with its row (reads all records: for tools and tests, not for queries)."""
+        for row in np.flatnonzero(self.live):
+            yield int(row), self.item(int(row))
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self.records.close()
+
+
+def _generic(seg: Segment, mean: np.ndarray) -> np.ndarray:
+    """How close each row is to the background mean (cached on the segment: it is reused
+    across generations)."""
+    key = mean.tobytes()
+    cached = getattr(seg, "_generic", None)
+    if cached is None or cached[0] != key:
+        values = np.zeros(seg.rows, dtype=np.float32)
+        for start in range(0, seg.rows, 65536):
+            values[start : start + 65536] = decode_vectors(seg.vectors[start : start + 65536]) @ mean
+        seg._generic = (key, values)  # type: ignore[attr-defined]
+        cached = seg._generic  # type: ignore[attr-defined]
+    return cached[1]

@@ -99,7 +99,7 @@ def test_writer_workflow(browser, live_server):
 def test_near_duplicate_draft_is_marked(browser, live_server, engine):
     from selenium.webdriver.common.by import By
 
-    item = engine.items[3]
+    item = engine.snapshot.item(3)
     browser.get(live_server + "/draft")
     browser.find_element(By.NAME, "text").send_keys(item.title + "。" + item.text)
     browser.find_element(By.CSS_SELECTOR, "form.draft button").click()

@@ -42,7 +42,7 @@ def test_search_similar_stats_json(sample_index):
     result = json.loads(out.stdout)
     assert result["total"] == 3 and len(result["results"]) == 2 and result["results"][0]["text"]
     filtered = json.loads(run("--index", index, "search", "服务", "--mode", "keyword", "--unit", "区司法局",
-                              "--from", "2024-01-01", "--to", "2024年12月31日", "--json").stdout)
+                              "--from", "2024-01-01", "--to", "2024-12-31", "--json").stdout)
     assert filtered["total"] >= 1 and all("区司法局" in r["units"] for r in filtered["results"])
     first = result["results"][0]["id"]
     similar = json.loads(run("--index", index, "similar", first, "--other-units", "--json").stdout)
@@ -55,7 +55,12 @@ def test_search_errors_are_one_line(sample_index, tmp_path):
     index = str(sample_index.index.path)
     for args, message in [
         (("search", ""), "查询为空"),
-        (("search", "融资", "--from", "昨天"), "日期无法识别"),
+        (("search", "融资", "--from", "昨天"), "日期格式应为 YYYY-MM-DD"),
+        # the CLI accepts exactly what the API accepts (it once took 2024年12月31日 and from > to)
+        (("search", "融资", "--to", "2024年12月31日"), "日期格式应为 YYYY-MM-DD"),
+        (("search", "融资", "--from", "2024-06-01", "--to", "2024-01-01"), "起始日期晚于截止日期"),
+        (("search", "融资", "--limit", "0"), "不能小于 1"),
+        (("similar", "ffffffffffffffff", "--limit", "0"), "limit"),
         (("similar",), "二者选一"),
         (("similar", "ffffffffffffffff"), "没有 ID"),
     ]:

@@ -8,9 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer.build import embed_text
 from search.config import PROJECT_ROOT, EmbeddingSettings
 from search.embedding import Embedder, EmbeddingError
+from search.passages import split_items
+
+
+def embed_text(item) -> str:
+    return f"{item.title}\n{item.text}"
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +49,24 @@ def test_loan_query_ranks_financing_items_first(e5, sample_items):
     order = np.argsort(-(vectors @ e5.embed_query("帮助企业贷款")))
     top = [sample_items[i].title for i in order[:2]]
     assert all("融资" in sample_items[i].text for i in order[:2]), top
+
+
+def test_item_vector_is_the_mean_of_its_passages(e5, sample_items):
+    """Items are embedded passage by passage; the item vector is the token-weighted mean of the
+    passages' pooled vectors, and every passage span points into the item's text."""
+    chosen = sample_items[:6]
+    batch = split_items([(i.title, i.text) for i in chosen], 200)
+    vectors = e5.embed_items(batch)
+    assert vectors.items.shape == (6, 384) and len(vectors.passages) == len(batch.texts) > 6
+    assert np.allclose(np.linalg.norm(vectors.items, axis=1), 1.0, atol=1e-5)
+    for n, item in enumerate(chosen):
+        a, b = batch.indptr[n], batch.indptr[n + 1]
+        pooled, counts = e5._pooled(batch.texts[a:b], "passage: ", None)
+        mean = (pooled * np.asarray(counts, dtype=np.float32)[:, None]).sum(axis=0)
+        assert float(vectors.items[n] @ (mean / np.linalg.norm(mean))) > 0.9999
+        for start, end in batch.spans[a:b]:
+            assert item.text[start:end].strip() and item.text[start:end].strip() in "".join(batch.texts[a:b])
+    assert float(vectors.items[0] @ e5.embed_passages([embed_text(chosen[0])])[0]) > 0.95  # close to the whole text's
 
 
 def test_long_text_is_not_truncated(e5):

@@ -158,8 +158,10 @@ def test_serve_refuses_a_broken_index(tmp_path, base_index, damage):
         if damage == "garbage_manifest":
             (index / MANIFEST).write_text("{not json")
         elif damage == "truncated_vectors":
-            data = (gen / "vectors.npy").read_bytes()
-            (gen / "vectors.npy").write_bytes(data[: len(data) // 2])
+            vectors = next(gen.glob("seg-*")) / "vectors.npy"
+            data = vectors.read_bytes()
+            vectors.unlink()  # a new file: the hard-linked original in base_index stays whole
+            vectors.write_bytes(data[: len(data) // 2])
         else:
             shutil.rmtree(gen)
     run = subprocess.run([str(BULLETIN), "--index", str(index), "serve", "--port", "0"], capture_output=True, text=True, timeout=120)

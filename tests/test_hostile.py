@@ -98,8 +98,8 @@ QUERY_TEXT = st.lists(st.one_of(st.sampled_from(['"', "“", "”", "-", "--", "
 @given(QUERY_TEXT)
 def test_query_parsing_never_raises_unexpectedly(engine, text):
     try:
-        parsed = parse_query(text, engine.analyzer, 500, 0.6)
-        assert isinstance(parsed.groups, list)
+        parsed = parse_query(text, engine.analyzer, 500)
+        assert isinstance(parsed.alternatives, list) and all(alt for alt in parsed.alternatives)
     except QueryError as exc:
         assert str(exc)
 

@@ -49,7 +49,8 @@ def test_incremental(tmp_path, corpus, settings):
     assert engine.stats()["items"] == 39
     hits = engine.search("拥军企业", mode="keyword")["results"]
     assert any("累计招募50家" in r["text"] for r in hits) and not any("累计招募48家" in r["text"] for r in hits)
-    assert engine.search("垃圾分类", mode="keyword")["total"] == 1
+    assert engine.search('"垃圾分类"', mode="keyword")["total"] == 1
+    assert engine.search("垃圾分类", mode="keyword")["results"][0]["title"] == "区城管局推行垃圾分类积分制"
     assert len(list((tmp_path / "ix").glob("gen-*"))) <= 2
 
 

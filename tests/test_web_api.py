@@ -68,7 +68,7 @@ def test_bad_parameters_are_400_json(client, spec, query, message):
 
 
 def test_items_similar_units_stats_health(client, spec, engine):
-    item = engine.items[0]
+    item = engine.snapshot.item(0)
     r = client.get(f"/api/items/{item.id}")
     validate(spec, r, operation_schema(spec, "/api/items/{id}", "get", 200))
     assert r.get_json()["title"] == item.title and "/" not in r.get_json()["source"]["file"]
@@ -118,7 +118,7 @@ def test_pages(client, engine):
     assert "共找到 <strong>1</strong> 条" in page and "已筛选：矿山街道" in page
     empty = client.get("/search?q=量子计算机&mode=keyword").get_data(as_text=True)
     assert "没有找到" in empty and "语义检索" in empty
-    item = engine.items[0]
+    item = engine.snapshot.item(0)
     item_page = client.get(f"/items/{item.id}").get_data(as_text=True)
     assert item.title in item_page and "其他单位的相似做法" in item_page and "相似度" in item_page
     issue = client.get("/issue?series=上街信息&issue=37&date=2024-06-28").get_data(as_text=True)
@@ -134,10 +134,10 @@ def test_pages(client, engine):
 
 
 def test_paging_pages(client, engine):
-    total = engine.search("企业 服务 群众")["total"]
+    total = engine.search("企业 或 服务 或 群众")["total"]
     assert total > 20  # two pages of 20
-    first = client.get("/search?q=企业 服务 群众").get_data(as_text=True)
-    second = client.get("/search?q=企业 服务 群众&page=2").get_data(as_text=True)
+    first = client.get("/search?q=企业 或 服务 或 群众").get_data(as_text=True)
+    second = client.get("/search?q=企业 或 服务 或 群众&page=2").get_data(as_text=True)
     assert 'rel="next"' in first and 'start="21"' in second and 'rel="prev"' in second
     assert first.count('class="hit"') == 20 and second.count('class="hit"') == total - 20
 

@@ -167,6 +167,7 @@ def main() -> None:
                     help="INDEX:QRELS, an index holding the judged items and its judged queries (repeatable)")
     ap.add_argument("--loqo", action="store_true", help="also leave-one-query-out figures (slower)")
     ap.add_argument("--sweep", type=float, nargs="*", default=[], help="other match probabilities to report")
+    ap.add_argument("--fixed", action="store_true", help="evaluate the configured weights, fit nothing")
     a = ap.parse_args()
     base = load_settings(a.config)
     threshold = logit(base.relevance.match_probability)
@@ -193,8 +194,12 @@ def main() -> None:
     blocks = []
     for mode, names in MODE_FEATURES.items():
         idx = [FEATURES.index(f) for f in names]
-        w, b = fit(data, idx)
-        _report(mode, "in-sample", data, judged, origin, [(w, b, idx)] * len(data), threshold)
+        if a.fixed:
+            weights = getattr(base.relevance, mode)
+            w, b = np.array([getattr(weights, f) for f in names]), weights.intercept
+        else:
+            w, b = fit(data, idx)
+        _report(mode, "configured" if a.fixed else "in-sample", data, judged, origin, [(w, b, idx)] * len(data), threshold)
         for p in a.sweep:
             _report(mode, f"p={p}", data, judged, origin, [(w, b, idx)] * len(data), logit(p))
         if a.loqo:

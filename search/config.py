@@ -68,6 +68,12 @@ class ModelWeights:
     generic: float = 0.0
 
 
+# The shipped calibration (config.toml [relevance.*]; `python -m bench.calibrate` refits it).
+HYBRID_WEIGHTS = ModelWeights(intercept=-3.17, coverage=2.86, exact=0.298, title=0.267, bm25=0.744, semantic=0.563, passage=0.65, gap=0.901, generic=-1.022)
+KEYWORD_WEIGHTS = ModelWeights(intercept=-5.63, coverage=3.218, exact=-1.079, title=1.366, bm25=4.607, semantic=0.0, passage=0.0, gap=0.0, generic=0.0)
+SEMANTIC_WEIGHTS = ModelWeights(intercept=-5.303, coverage=0.0, exact=0.0, title=0.0, bm25=0.0, semantic=0.896, passage=1.049, gap=0.709, generic=-1.147)
+
+
 @dataclass(frozen=True)
 class RelevanceSettings:
     background: Path = Path("search/data/background.txt")
@@ -78,9 +84,9 @@ class RelevanceSettings:
     feedback_weight: float = 0.5
     feedback_margin: float = 3.0
     feedback_candidates: int = 2000
-    hybrid: ModelWeights = field(default_factory=ModelWeights)
-    keyword: ModelWeights = field(default_factory=ModelWeights)
-    semantic: ModelWeights = field(default_factory=ModelWeights)
+    hybrid: ModelWeights = field(default_factory=lambda: HYBRID_WEIGHTS)
+    keyword: ModelWeights = field(default_factory=lambda: KEYWORD_WEIGHTS)
+    semantic: ModelWeights = field(default_factory=lambda: SEMANTIC_WEIGHTS)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 from search.item import Item, Source
 
-from .textclean import Line, ends_sentence, first_sentence_title, is_prose, join_broken, strip_markup
+from .textclean import Line, ends_sentence, is_prose, join_broken, strip_markup
+from .titles import derive_title
 
 CREDIT_RE = re.compile(r"^(本报|特约)?(记者|通讯员|实习生|摄影|摄|文/图|文／图|文|图)[\s：:]")
 CREDIT_ROLES = re.compile(r"(本报|特约)?(记者|通讯员|实习生|摄影|文/图|文／图|摄)")
@@ -92,7 +93,7 @@ def _finish(article: _Article, path: str, title_max: int) -> Item:
     text = "\n".join(article.paragraphs)
     return Item(
         kind="article",
-        title=article.title or first_sentence_title(text, title_max),
+        title=article.title or derive_title(text, title_max),
         text=text,
         reporters=tuple(dict.fromkeys(article.reporters)),
         source=Source(file=path, position=0, line=article.line),

@@ -16,7 +16,6 @@ from .header import Header, find_header, is_footer, is_rule
 from .textclean import (
     Line,
     ends_sentence,
-    first_sentence_title,
     has_cjk,
     is_prose,
     join_broken,
@@ -24,6 +23,7 @@ from .textclean import (
     split_lines,
     strip_markup,
 )
+from .titles import derive_title
 
 BRIEF_MARKS = ("△", "▲")
 BOLD_TITLE_RE = re.compile(r"^\*\*(?P<title>[^*]+?)\*\*\s*(?P<body>.*)$")
@@ -221,7 +221,7 @@ def _trailing_units(text: str) -> tuple[str, ...]:
 
 def _finish(draft: _Draft, header: Header, path: str, title_max: int) -> Item:
     text = "\n".join(strip_markup(p) for p in draft.paragraphs if p.strip())
-    title = strip_markup(draft.title) or first_sentence_title(text, title_max)
+    title = strip_markup(draft.title) or derive_title(text, title_max)
     return Item(
         kind=draft.kind,  # type: ignore[arg-type]
         title=title,

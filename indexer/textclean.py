@@ -78,3 +78,24 @@ def ascii_digits(text: str) -> str:
 
 def has_cjk(text: str) -> bool:
     return bool(CJK_CHAR.search(text))
+
+
+# A line this much shorter than the longest line of its block ended its paragraph (the rest were
+# wrapped at the page's width).
+SHORT_LINE_SHARE = 0.8
+
+
+def rejoin_wrapped(lines: list[str]) -> list[str]:
+    """Paragraphs from hard-wrapped lines (yearbooks, chronicles, OCR): a line continues the
+    one above unless that one ended a sentence well short of the block's width."""
+    width = max((len(line) for line in lines), default=0)
+    paragraphs: list[str] = []
+    previous = ""
+    for line in lines:
+        ended = ends_sentence(previous) and len(previous) < SHORT_LINE_SHARE * width
+        if paragraphs and not ended:
+            paragraphs[-1] = join_broken(paragraphs[-1], line)
+        else:
+            paragraphs.append(line)
+        previous = line
+    return paragraphs

@@ -19,7 +19,7 @@ _DAY_PART = r"凌晨|清晨|一早|一大早|早上|早晨|上午|中午|午后|
 _HOUR = rf"{_NUM}{{1,2}}\s*[时点](?:{_NUM}{{1,2}}分)?(?:许|左右)?"
 _RELATIVE = (
     r"近日|近期|日前|目前|当前|眼下|此前|最近|连日来|连日以来|近年来|近年以来|近些年|这些天|这几天|前不久|不久前"
-    r"|今年|去年|前年|明年|本年|全年|今天|今日|昨天|昨日|前天|本周|上周|本月|上月|同期|即日"
+    r"|今年|去年|前年|明年|本年|全年|今天|今日|昨天|昨日|前天|本周|上周|本月|上月|是月|当月|月内|上旬|中旬|下旬|同期|即日"
     r"|年初|年中|年底|年末|岁末|年尾|月初|月中|月底|月末|季度|第[一二三四1-4]季度|[一二三四1-4]季度|上半年|下半年|前[一二三四五六七八九十\d]+个?月"
     r"|春节|元旦|国庆|五一|十一|中秋|端午|清明|重阳|春季|夏季|秋季|冬季|春天|夏天|秋天|冬天|入夏|入冬|入秋|开春|节前|节后|假期|暑期|寒假|暑假|汛期"
 )
@@ -93,3 +93,9 @@ def strip_news_lead(text: str) -> str:
 def is_byline_line(line: str) -> bool:
     """A line that only credits people: '□记者 董莹 通讯员 厉艳', '齐鲁晚报记者夏侯凤超'."""
     return bool(BYLINE_LINE_RE.match(line)) and len(line.strip()) <= 60
+
+
+def split_news_lead(text: str) -> tuple[str, str]:
+    """(lead, rest): the news lead and bylines at the start of text, and the text after them."""
+    rest = strip_news_lead(text)
+    return text[: len(text) - len(rest)].strip(), rest

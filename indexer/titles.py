@@ -49,22 +49,22 @@ def derive_title(text: str, max_chars: int) -> str:
     not a time phrase.
     """
     sentences = _opening_sentences(text)
-    if not sentences:
-        return _fit(_WHITESPACE.sub(" ", strip_markup(text)).strip(_MARKS + " "), max_chars)
+    if not any(_marked_clauses(s) for s in sentences):
+        return _fit(_WHITESPACE.sub(" ", strip_markup(text)).strip(_MARKS + " ") or text.strip(), max_chars)
     for sentence in sentences[:SENTENCES_SEARCHED]:
         if sentence[0] in _OPEN and len(sentences) > 1:
             continue  # a quotation opens many reports; what happened follows it
-        clauses = split_clauses(sentence)
+        marked = _marked_clauses(sentence)
+        clauses = [c for c, _ in marked]
         for n, clause in enumerate(clauses):
             statement = _as_statement(clause)
             if statement is not None:
-                return _extend(statement, clauses[n + 1 :], max_chars)
+                return _extend(statement, marked[n:], max_chars)
         for n, clause in _plain_clauses(clauses):
-            return _extend(clause, clauses[n + 1 :], max_chars)
-    clauses = split_clauses(sentences[0])
-    meaningful = [c for c in clauses if not is_time_phrase(c)] or clauses
-    start = clauses.index(meaningful[0])
-    return _extend(clauses[start], clauses[start + 1 :], max_chars)
+            return _extend(clause, marked[n:], max_chars)
+    marked = next(m for m in map(_marked_clauses, sentences) if m)
+    start = next((n for n, (c, _) in enumerate(marked) if not is_time_phrase(c)), 0)
+    return _extend(marked[start][0], marked[start:], max_chars)
 
 
 def _opening_sentences(text: str) -> list[str]:
@@ -80,7 +80,18 @@ def _opening_sentences(text: str) -> list[str]:
 
 def split_clauses(sentence: str) -> list[str]:
     """Split at ，；： outside quotes and brackets."""
-    return [c.strip() for c in _split_outside_quotes(sentence, _CLAUSE_MARKS, keep=False) if c.strip()]
+    return [c for c, _ in _marked_clauses(sentence)]
+
+
+def _marked_clauses(sentence: str) -> list[tuple[str, str]]:
+    """Clauses with the mark that follows each (empty for the last)."""
+    out = []
+    for part in _split_outside_quotes(sentence, _CLAUSE_MARKS):
+        mark = part[-1] if part and part[-1] in _CLAUSE_MARKS else ""
+        clause = part[: len(part) - len(mark)].strip()
+        if clause:
+            out.append((clause, mark))
+    return out
 
 
 def _split_outside_quotes(text: str, marks: str, keep: bool = True) -> list[str]:
@@ -178,13 +189,15 @@ def _tagger():
     return jieba.posseg.POSTokenizer(jieba.Tokenizer())
 
 
-def _extend(first: str, following: list[str], max_chars: int) -> str:
-    """The chosen clause plus the next ones while they fit; a trailing time phrase is not added."""
-    title = first
-    for clause in following:
+def _extend(first: str, marked: list[tuple[str, str]], max_chars: int) -> str:
+    """The chosen clause (the first of marked, maybe without its opening date) plus the next
+    ones, with their own marks, while they fit; a trailing time phrase is not added."""
+    title, mark = first, marked[0][1]
+    for clause, next_mark in marked[1:]:
         if is_time_phrase(clause) or len(title) + 1 + len(clause) > max_chars:
             break
-        title = f"{title}，{clause}"
+        title = f"{title}{mark or '，'}{clause}"
+        mark = next_mark
     return _fit(title, max_chars)
 
 

@@ -21,7 +21,10 @@ from .textclean import Line, ends_sentence, is_prose, join_broken, strip_markup
 from .timephrases import split_news_lead
 from .titles import derive_title
 
-CREDIT_RE = re.compile(r"^(本报|特约)?(记者|通讯员|实习生|摄影|摄|文/图|文／图|文|图)[\s：:]")
+CREDIT_RE = re.compile(
+    r"^(本报|特约)?(记者|通讯员|实习生|摄影|摄|文/图|文／图|文|图)[\s：:]"
+    r"|^(本报|特约)?(记者|通讯员)[^，。；！？：:]{2,30}$"  # names glued to the role: OCR drops the space
+)
 CREDIT_ROLES = re.compile(r"(本报|特约|全媒体|融媒体|见习|实习)?(记者|通讯员|实习生|摄影|文/图|文／图|摄)")
 # Credits glued to the end of the last paragraph (single line break in the source).
 TRAILING_CREDIT_RE = re.compile(r"(?P<credit>(本报)?记者[\s　]+\S.*(文/图|文／图|摄))$")

@@ -36,6 +36,8 @@ CAPTION_GAP = 2
 SHORT_LINE_CHARS = 60
 # 来源：幸福街道办事处  发布时间：2024-05-10 09:30  作者：张明  浏览次数：120
 META_FIELD_RE = re.compile(r"(来源|信息来源|发布单位|发布时间|发布日期|时间|日期|作者|编辑|浏览次数|点击数|阅读数|字号)\s*[：:]\s*")
+# Marks that are never part of a unit's name (OCR leaves stray quotes beside them).
+UNIT_STRAY_MARKS = "“”‘’\"'：:，,。.·|｜"
 EDITOR_RE = re.compile(r"^[（(【\[]?\s*(责任编辑|编辑|审核|审校|校对|初审|终审|复审)\s*[：:][^（）()]*[）)】\]]?$")
 
 
@@ -99,7 +101,8 @@ def _read_metadata(article: _Article, text: str) -> bool:
         value = text[field_match.end() : end].strip()
         name = field_match.group(1)
         if name in ("来源", "信息来源", "发布单位") and value:
-            article.units.extend(u for u in re.split(r"[、，,；;\s]+", value) if u)
+            units = (u.strip(UNIT_STRAY_MARKS) for u in re.split(r"[、，,；;\s]+", value))
+            article.units.extend(u for u in units if u)
         elif name in ("发布时间", "发布日期", "时间", "日期"):
             article.date = parse_date(value) or article.date
         elif name == "作者" and value:

@@ -89,14 +89,19 @@ def analysis_fingerprint(settings: Settings) -> dict[str, str]:
 
 
 def build(paths: Sequence[str | Path], settings: Settings, rebuild: bool = False,
-          progress: ProgressFactory = silent, embedder: Embedder | None = None) -> BuildReport:
-    """Index the files under paths; one indexer per index folder at a time (others wait)."""
+          progress: ProgressFactory = silent, embedder: Embedder | None = None,
+          forget: Sequence[str | Path] = ()) -> BuildReport:
+    """Index the files under paths; one indexer per index folder at a time (others wait).
+
+    forget: files or folders whose indexed files are dropped if they no longer exist (the
+    watcher passes deleted files, and its folders when it starts).
+    """
     with index_lock(Path(settings.index.path), settings.index.lock_wait_seconds):
-        return _build(paths, settings, rebuild, progress, embedder)
+        return _build(paths, settings, rebuild, progress, embedder, forget)
 
 
 def _build(paths: Sequence[str | Path], settings: Settings, rebuild: bool,
-           progress: ProgressFactory, embedder: Embedder | None) -> BuildReport:
+           progress: ProgressFactory, embedder: Embedder | None, forget: Sequence[str | Path] = ()) -> BuildReport:
     started = time.perf_counter()
     index_dir = Path(settings.index.path)
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -128,7 +133,7 @@ def _build(paths: Sequence[str | Path], settings: Settings, rebuild: bool,
     report.timings["parse"] = time.perf_counter() - stage
     checkpoint("parsed")
 
-    new_files = dict(old_files)
+    new_files = forget_vanished(old_files, forget)
     items_by_id: dict[str, Item] = {}
     for result in results:
         if result.error:
@@ -243,6 +248,17 @@ def _build(paths: Sequence[str | Path], settings: Settings, rebuild: bool,
     report.generation = gen_name
     report.seconds = time.perf_counter() - started
     return report
+
+
+def forget_vanished(files: dict[str, list[str]], forget: Sequence[str | Path]) -> dict[str, list[str]]:
+    """files without the entries of files that are gone and lie at or under a forgotten path."""
+    roots = [Path(p).resolve() for p in forget]
+    if not roots:
+        return dict(files)
+    return {
+        key: ids for key, ids in files.items()
+        if Path(key).exists() or not any(Path(key) == root or root in Path(key).parents for root in roots)
+    }
 
 
 def embed_text(item: Item) -> str:

@@ -251,3 +251,29 @@ def write_scanned_pdf(pages: list, path: Path, dpi: int = SCAN_DPI) -> Path:
     first, *rest = [p.convert("L") for p in pages]
     first.save(path, "PDF", resolution=dpi, save_all=True, append_images=rest)
     return path
+
+
+def libreoffice_save(sources: list[Path], suffix: str, outdir: Path) -> list[Path]:
+    """Save documents in another format with LibreOffice (one headless run for all of them)."""
+    import subprocess
+    import tempfile
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="bulletin-test-lo-") as profile:
+        subprocess.run(["soffice", f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--norestore",
+                        "--convert-to", suffix.lstrip("."), "--outdir", str(outdir), *map(str, sources)],
+                       check=True, capture_output=True, timeout=300)
+    return [outdir / (s.stem + suffix) for s in sources]
+
+
+SAVE_WITH_PASSWORD = Path(__file__).parent / "tools" / "save_with_password.py"
+SYSTEM_PYTHON = Path("/usr/bin/python3")  # Debian's, with python3-uno
+
+
+def save_doc_with_password(source: Path, target: Path, password: str = "secret") -> Path:
+    """A real password-protected Word 97 file, saved by LibreOffice through UNO."""
+    import subprocess
+
+    subprocess.run([str(SYSTEM_PYTHON), str(SAVE_WITH_PASSWORD), str(source), str(target), password],
+                   check=True, capture_output=True, timeout=120)
+    return target

@@ -31,8 +31,9 @@ if TYPE_CHECKING:
     from PIL.Image import Image
 
 LANGUAGE = "chi_sim"
-# Page segmentation 3: fully automatic (columns, headings); what a bulletin page needs.
-PAGE_SEGMENTATION = "3"
+# Page segmentation 4: one column of text of varying sizes, what a bulletin page is. The fully
+# automatic mode (3) finds columns too, but dropped short footer lines (送：/发：) of test pages.
+PAGE_SEGMENTATION = "4"
 # A word whose stroke is this many times the page's median stroke is bold.
 BOLD_STROKE_RATIO = 1.45
 # ... and a word right after a bold one stays bold down to this ratio.
@@ -43,6 +44,8 @@ DEFAULT_IMAGE_DPI = 300
 BRIEF_MARK_MISREADS = re.compile(r"^(?:\*\*)?[\^∆Δ](?=\s*(?:\*\*)?[\u4e00-\u9fff0-9])", re.M)
 # A unit at a paragraph's end whose opening parenthesis was misread (【矿山街道) or lost.
 UNIT_OPENING_MISREAD = re.compile(r"(?<=[。！？”])\s*[【〔\[]?\s*([^（()）。，\n]{2,40})[)）]$", re.M)
+# A full stop chi_sim reads as a Latin o at the end of a line.
+FULL_STOP_MISREAD = re.compile(r"(?<=[\u4e00-\u9fff0-9）”])[oO](?=\s*$)", re.M)
 # Angle brackets chi_sim reads for the full-width parentheses of units; bulletins never use 〈〉.
 LOOKALIKES = str.maketrans({"〈": "（", "〉": "）"})
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -76,7 +79,8 @@ def _ocr_page(tesseract: str, image: Image, dpi: int | None) -> str:
         raise SourceError(f"文字识别（OCR）失败：{message.strip().splitlines()[-1][:120] if message.strip() else status}")
     words = _words(out.decode("utf-8", "replace"))
     text = paragraphs(given_lines(_mark_bold(words, gray), 0))
-    text = UNIT_OPENING_MISREAD.sub(r"（\1）", text.translate(LOOKALIKES))
+    text = FULL_STOP_MISREAD.sub("。", text.translate(LOOKALIKES))
+    text = UNIT_OPENING_MISREAD.sub(r"（\1）", text)
     return BRIEF_MARK_MISREADS.sub("△", text)
 
 

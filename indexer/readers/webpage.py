@@ -19,6 +19,9 @@ from ..document import Document, SourceError
 SAVED_FROM_RE = re.compile(rb"<!--\s*saved from url=\(\d+\)(\S+?)\s*-->", re.I)
 CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_-]+)""", re.I)
 SOURCE_RE = re.compile(r"(?:信息来源|来源|发布单位|发布机构)\s*[：:]\s*([^\s　|｜/]{2,30})")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+# Main text shorter than this (in Chinese characters) is a menu or a list page, not an article.
+MIN_TEXT_CHARS = 10
 GB_NAMES = {"gb2312", "gbk", "gb18030", "x-gbk", "cp936"}
 # How far into the page's text the 来源 line may sit (it is near the title, never in the footer).
 SOURCE_SEARCH_CHARS = 3000
@@ -79,7 +82,7 @@ def _extract(path: str, html: str, url: str | None, encoding: str) -> Document:
     result = trafilatura.bare_extraction(tree, include_formatting=True, include_tables=True, with_metadata=True)
     data = result.as_dict() if result is not None and hasattr(result, "as_dict") else (result or {})
     text = (data.get("text") or "").strip()
-    if not text:
+    if len(_CJK.findall(text)) < MIN_TEXT_CHARS:
         raise SourceError("网页中没有找到正文")
     date = find_date(lxml.html.document_fromstring(html), original_date=True, extensive_search=True,
                      outputformat="%Y-%m-%d")

@@ -130,7 +130,7 @@ def write_ofd(text: str, path: Path) -> Path:
             y += OFD_LINE
             column = 0
         y += OFD_LINE * 0.5
-    head = f'<?xml version="1.0" encoding="UTF-8"?>'
+    head = '<?xml version="1.0" encoding="UTF-8"?>'
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("OFD.xml", f'{head}<ofd:OFD xmlns:ofd="{OFD_NS}" DocType="OFD" Version="1.0"><ofd:DocBody>'
                          f'<ofd:DocInfo><ofd:DocID>0C1D4F7159954EEEDE517F7285E84DC4</ofd:DocID><ofd:Creator>tests</ofd:Creator>'
@@ -277,3 +277,37 @@ def save_doc_with_password(source: Path, target: Path, password: str = "secret")
     subprocess.run([str(SYSTEM_PYTHON), str(SAVE_WITH_PASSWORD), str(source), str(target), password],
                    check=True, capture_output=True, timeout=120)
     return target
+
+
+def bulletin_html(text: str) -> str:
+    """A bulletin published as a web page: paragraphs as <p>, bold as <strong>, a menu and a footer."""
+    strong = r"<strong>\1</strong>"
+    body = "".join("<p>" + BOLD.sub(strong, p.lstrip("# ")) + "</p>" for p in paragraphs(text))
+    return (f'<html><head><meta charset="utf-8"><title>上街信息</title>'
+            f'<link rel="canonical" href="https://www.shangjie.gov.cn/sjxx/37.html"></head><body>'
+            f'<nav><a href="/">首页</a> <a href="/sjxx">上街信息</a></nav><div id="content">{body}</div>'
+            f'<footer>版权所有 上街区人民政府</footer></body></html>')
+
+
+def parse_without_tools(folder: Path) -> tuple[list[str], str, int]:
+    """`bulletin parse FOLDER` with a PATH holding only the venv (no soffice, no tesseract):
+    the error lines, stdout and the exit status."""
+    import os
+    import subprocess
+    import sys
+
+    bulletin = Path(sys.executable).parent / "bulletin"
+    env = {**os.environ, "PATH": str(bulletin.parent)}
+    out = subprocess.run([str(bulletin), "parse", str(folder)], capture_output=True, text=True, env=env, timeout=120)
+    return [line for line in out.stderr.splitlines() if line.startswith("错误：")], out.stdout, out.returncode
+
+
+def stop_process(process, sig: int) -> None:
+    """Send sig, wait up to 30 s, then kill."""
+    import subprocess
+
+    process.send_signal(sig)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()

@@ -11,7 +11,7 @@ import pytest
 
 from indexer.ingest import ingest, parse_file
 
-from .inputs import BOLD, paragraphs, write_ofd
+from .inputs import bulletin_html, write_ofd
 
 MAX = 50 * 1024 * 1024
 
@@ -101,19 +101,10 @@ def test_government_page_is_one_item(tmp_path, charset):
         assert boilerplate not in item.text
 
 
-def bulletin_page(text: str) -> str:
-    strong = r"<strong>\1</strong>"
-    body = "".join("<p>" + BOLD.sub(strong, p.lstrip("# ")) + "</p>" for p in paragraphs(text))
-    return (f'<html><head><meta charset="utf-8"><title>上街信息第37期</title>'
-            f'<link rel="canonical" href="https://www.shangjie.gov.cn/sjxx/37.html"></head><body>'
-            f'<nav><a href="/">首页</a> <a href="/sjxx">上街信息</a></nav><div id="content">{body}</div>'
-            f'<footer>版权所有 上街区人民政府</footer></body></html>')
-
-
 def test_bulletin_page_goes_through_the_bulletin_parser(tmp_path, sample_dir):
     source = sample_dir / "000_edfc72c731b145e7.txt"
     path = tmp_path / "37.htm"
-    path.write_text(bulletin_page(source.read_text(encoding="utf-8")), encoding="utf-8")
+    path.write_text(bulletin_html(source.read_text(encoding="utf-8")), encoding="utf-8")
     items = parse_file(path, MAX, 40).items
     original = parse_file(source, MAX, 40).items
     assert [(i.kind, i.title, i.units, i.issue, i.date) for i in items] == \

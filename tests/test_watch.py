@@ -21,6 +21,8 @@ from indexer.ingest import parse_file
 from indexer.watch import FolderWatcher
 from search.store import read_manifest
 
+from .inputs import stop_process
+
 pytestmark = pytest.mark.slow
 BULLETIN = Path(sys.executable).parent / "bulletin"
 MAX = 50 * 1024 * 1024
@@ -155,8 +157,36 @@ def test_sigkill_mid_run_leaves_the_index_whole_and_a_new_watcher_catches_up(tmp
     try:
         wait_for(lambda: indexed_ids(index) == before | ids_of(folder / "35.txt"), timeout=WAIT_SECONDS * 2)
     finally:
-        again.send_signal(signal.SIGINT)
+        stop_process(again, signal.SIGINT)
+
+
+def test_serve_watches_the_configured_folders(tmp_path, sample_dir, settings):
+    import socket
+    import urllib.request
+
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    index = tmp_path / "index"
+    shutil.copy(sample_dir / "000_edfc72c731b145e7.txt", folder / "37.txt")
+    build([folder], settings.with_index(index))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = tmp_path / "config.toml"
+    config.write_text('[index]\npath = "index"\n[watch]\nfolders = ["inbox"]\ndebounce_seconds = 0.5\n', encoding="utf-8")
+    server = subprocess.Popen([str(BULLETIN), "--config", str(config), "serve", "--port", str(port)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def items() -> int:
         try:
-            again.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            again.kill()
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/stats", timeout=5) as response:
+                return json.loads(response.read())["items"]
+        except OSError:
+            return -1
+
+    try:
+        wait_for(lambda: items() == 9, timeout=WAIT_SECONDS * 2)
+        shutil.copy(sample_dir / "003_130ae1c1cc3f7681.txt", folder / "45.txt")
+        wait_for(lambda: items() == 18)
+    finally:
+        stop_process(server, signal.SIGTERM)

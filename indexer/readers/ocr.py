@@ -1,11 +1,10 @@
 """OCR of scanned pages (Simplified Chinese) with tesseract and Debian's chi_sim data.
 
-Why tesseract: measured on bulletin pages rendered from the sample text (bench/readers.py),
-tesseract 5 with chi_sim read 98.6-98.7 % of characters right (clean and degraded pages) at
-~2 s a page on one core; rapidocr-onnxruntime (PP-OCRv4, models in the wheel) read 99.8 %
-but took ~11 s a page on this 2-core machine. For an archive of thousands of pages the five
-times faster engine wins; its misses are mostly look-alike punctuation, which the parser's
-clean-up makes full-width again.
+Why tesseract: measured on bulletin pages printed from the sample text (bench/readers.py),
+tesseract 5 with chi_sim read 99.4 % of characters right, on clean and on degraded pages, at
+0.6 pages/s (two single-threaded pages at a time on 2 cores); rapidocr-onnxruntime (PP-OCRv4,
+models in the wheel) read 99.8 % but managed 0.07 pages/s. For an archive of thousands of
+pages the eight times faster engine wins.
 
 tesseract gives word boxes; layout.py turns them into lines and paragraphs. Bold is found
 from the ink: a word whose strokes are much thicker than the page's usual stroke is bold,

@@ -3,12 +3,13 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+CHI_SIM  := /usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata
 
-.PHONY: run test bench install install-test install-bench test-system-deps clean
+.PHONY: run test bench install install-test install-bench system-deps test-system-deps clean
 
 # Index the sample bulletins (incremental: instant when nothing changed), then serve the app
 # on http://127.0.0.1:8000 until Ctrl+C.
-run: install
+run: install system-deps
 	$(BIN)/bulletin index data/sample
 	$(BIN)/bulletin serve
 
@@ -37,17 +38,28 @@ install-bench: $(VENV)/.installed-bench
 bench: install-bench
 	$(BIN)/python -m bench
 
-# Debian packages the tests use: a CJK font (PDF tests), headless Chromium and its driver
-# (browser tests). Installed when missing; needs root, as in CI.
-test-system-deps:
-	@if [ ! -f $(CJK_FONT) ] || [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+# Debian packages the readers use at run time: LibreOffice without a GUI (.doc/.wps), tesseract
+# with Simplified Chinese data (scans). Installed when missing; needs root. Without them those
+# files give one error line naming the package, and everything else is indexed.
+system-deps:
+	@if [ ! -x /usr/bin/soffice ] || [ ! -x /usr/bin/tesseract ] || [ ! -f $(CHI_SIM) ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	      fonts-wqy-microhei chromium chromium-driver) >/dev/null; \
-	  else echo "warning: not root: missing font/browser packages; PDF and browser tests will be skipped"; fi; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	      libreoffice-writer-nogui tesseract-ocr tesseract-ocr-chi-sim) >/dev/null; \
+	  else echo "warning: not root: .doc/.wps need libreoffice-writer-nogui, scans need tesseract-ocr-chi-sim"; fi; \
 	fi
 
-test: install-test test-system-deps
+# Debian packages the tests use: a CJK font (PDF and scan tests), headless Chromium and its driver
+# (browser tests), python3-uno (saves a password-protected .doc). Installed when missing; needs root, as in CI.
+test-system-deps:
+	@if [ ! -f $(CJK_FONT) ] || [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] || ! /usr/bin/python3 -c "import uno" 2>/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      fonts-wqy-microhei chromium chromium-driver python3-uno) >/dev/null; \
+	  else echo "warning: not root: missing font/browser/uno packages; PDF, scan, browser and password tests will be skipped"; fi; \
+	fi
+
+test: install-test system-deps test-system-deps
 	$(BIN)/python -m pytest
 
 clean:

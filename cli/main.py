@@ -20,6 +20,9 @@ class Context:
         except ConfigError as exc:
             raise click.ClickException(str(exc)) from exc
         self.settings: Settings = settings.with_index(index) if index else settings
+        from indexer.readers import configure
+
+        configure(self.settings.readers)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -102,6 +105,40 @@ def index(obj: Context, paths: tuple[str, ...], rebuild: bool) -> None:
     click.echo(describe(report))
     if report.failed:
         sys.exit(1)
+
+
+@main.command()
+@click.argument("folders", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
+@click.pass_obj
+def watch(obj: Context, folders: tuple[str, ...]) -> None:
+    """监视文件夹：新增、修改、删除的文件在几秒内更新到索引（Ctrl+C 停止）。"""
+    watcher = _watcher(obj.settings, folders, None)
+    click.echo(f"正在监视：{'、'.join(str(f) for f in watcher.folders)}（按 Ctrl+C 停止）", err=True)
+    try:
+        watcher.run()
+    except KeyboardInterrupt:
+        watcher.stop()
+
+
+def _watcher(settings: Settings, folders, embedder):
+    """A FolderWatcher that reports each run as `bulletin index` does."""
+    from indexer.build import describe
+    from indexer.watch import FolderWatcher
+
+    def report(result) -> None:
+        for failed in result.failed:
+            click.echo(f"错误：{failed.path}：{failed.error}", err=True)
+        if result.changed or result.failed:
+            click.echo(describe(result), err=True)
+
+    def error(exc: Exception) -> None:
+        reason = _os_reason(exc) if isinstance(exc, OSError) else str(exc)
+        click.echo(f"索引更新失败，原索引未受影响，稍后重试：{reason}", err=True)
+
+    try:
+        return FolderWatcher(folders, settings, embedder=embedder, on_report=report, on_error=error)
+    except FileNotFoundError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @main.command()
@@ -223,6 +260,12 @@ def serve(obj: Context, host: str | None, port: int | None, threads: int) -> Non
     click.echo("正在加载向量模型……", err=True)
     service.warm_up()
     app = create_app(settings, service)
+    if settings.watch.folders:  # index what lands in the watched folders while serving
+        import threading
+
+        watcher = _watcher(settings, settings.watch.folders, service.embedder)
+        threading.Thread(target=watcher.run, name="watch", daemon=True).start()
+        click.echo(f"正在监视：{'、'.join(str(f) for f in watcher.folders)}", err=True)
     host = host or settings.web.host
     port = port or settings.web.port
     click.echo(f"已启动：http://{host}:{port}/ （按 Ctrl+C 停止）", err=True)

@@ -95,8 +95,12 @@ def analysis_fingerprint(settings: Settings) -> dict[str, str]:
 def build(paths: Sequence[str | Path], settings: Settings, rebuild: bool = False,
           progress: ProgressFactory = silent, embedder: Embedder | None = None,
           forget: Sequence[str | Path] = ()) -> BuildReport:
-    """Index the files under paths (and drop the items of `forget`); one indexer per index
-    folder at a time (others wait)."""
+    """Index the files under paths; one indexer per index folder at a time (others wait).
+
+    forget: files or folders whose indexed files are dropped if they no longer exist (the
+    watcher passes deleted files, and its folders when it starts). Without it a file that
+    has disappeared keeps its items: an unmounted share must not empty the index.
+    """
     with index_lock(Path(settings.index.path), settings.index.lock_wait_seconds):
         return _Build(settings, rebuild, progress, embedder).run(paths, forget)
 
@@ -128,7 +132,7 @@ class _Build:
         self.index_dir.mkdir(parents=True, exist_ok=True)
         old = self._open_old()
         results = self._parse(paths)
-        new_files = self._new_files(old, results, paths, forget)
+        new_files = self._new_files(old, results, forget)
         items_by_id: dict[str, Item] = {}
         for result in results:
             if not result.error:
@@ -197,15 +201,8 @@ class _Build:
         checkpoint("parsed")
         return results
 
-    def _new_files(self, old: _Old, results: list[FileResult], paths: Sequence[str | Path],
-                   forget: Sequence[str | Path]) -> dict[str, list[str]]:
-        new_files = dict(old.files)
-        folders = [Path(p).resolve() for p in paths if Path(p).is_dir()]
-        for key in list(new_files):  # files gone from a folder given again: their items go too
-            if not Path(key).exists() and any(Path(key).is_relative_to(f) for f in folders):
-                del new_files[key]
-        for path in forget:
-            new_files.pop(str(Path(path).resolve()), None)
+    def _new_files(self, old: _Old, results: list[FileResult], forget: Sequence[str | Path]) -> dict[str, list[str]]:
+        new_files = forget_vanished(old.files, forget)
         for result in results:
             if result.error:
                 self.report.failed.append(result)
@@ -432,6 +429,17 @@ class _Build:
         shutil.rmtree(gen / entry.name)
         if entry.deleted:
             (gen / entry.deleted).unlink()
+
+
+def forget_vanished(files: dict[str, list[str]], forget: Sequence[str | Path]) -> dict[str, list[str]]:
+    """files without the entries of files that are gone and lie at or under a forgotten path."""
+    roots = [Path(p).resolve() for p in forget]
+    if not roots:
+        return dict(files)
+    return {
+        key: ids for key, ids in files.items()
+        if Path(key).exists() or not any(Path(key) == root or root in Path(key).parents for root in roots)
+    }
 
 
 def _merge_choice(entries: list[SegmentEntry], factor: int, cap: int) -> list[int]:

@@ -3,6 +3,8 @@
 The rules follow what extraction from PDF/Word leaves behind (see design.md, "The material"):
 titles in **bold**, as ### headings or before the first space; units in trailing
 parentheses; sentences cut by page breaks; footers that are metadata, not text.
+Text without a bulletin header is, in this order, a chronicle (大事记), a yearbook entry
+(【…】 sections), a numbered headline list, or feature articles and news reports.
 """
 from __future__ import annotations
 
@@ -12,11 +14,12 @@ from dataclasses import dataclass
 from search.item import Item, Source
 
 from .articles import parse_articles
+from .chronicle import is_chronicle, parse_chronicle
 from .header import Header, find_header, is_footer, is_rule
+from .headlines import drop_table_of_contents, is_headline_list, parse_headlines
 from .textclean import (
     Line,
     ends_sentence,
-    first_sentence_title,
     has_cjk,
     is_prose,
     join_broken,
@@ -24,6 +27,8 @@ from .textclean import (
     split_lines,
     strip_markup,
 )
+from .titles import derive_title
+from .yearbook import is_yearbook, parse_yearbook
 
 BRIEF_MARKS = ("△", "▲")
 BOLD_TITLE_RE = re.compile(r"^\*\*(?P<title>[^*]+?)\*\*\s*(?P<body>.*)$")
@@ -65,16 +70,30 @@ class _Draft:
         self.paragraphs.append(text)
 
 
-def parse_text(text: str, path: str, brief_title_max_chars: int) -> list[Item]:
-    """All items of one file, in order; several bulletins and articles may share a file."""
+def parse_text(text: str, path: str, brief_title_max_chars: int, page_title: str | None = None) -> list[Item]:
+    """All items of one file, in order; several bulletins and articles may share a file.
+
+    page_title: the text is one saved web page of that title; without a bulletin header or
+    another layout it is one article.
+    """
     lines = split_lines(normalize(text))
     items: list[Item] = []
     for header, segment in _segments(lines):
         if header is None:
-            items.extend(parse_articles(segment, path, brief_title_max_chars))
+            items.extend(_parse_headerless(segment, path, brief_title_max_chars, page_title))
         else:
             items.extend(_parse_bulletin(header, segment, path, brief_title_max_chars))
     return [_with_position(item, n) for n, item in enumerate(items, start=1)]
+
+
+def _parse_headerless(lines: list[Line], path: str, title_max: int, page_title: str | None) -> list[Item]:
+    if is_chronicle(lines):
+        return parse_chronicle(lines, path, title_max)
+    if is_yearbook(lines):
+        return parse_yearbook(lines, path)
+    if is_headline_list(lines):
+        return parse_headlines(lines, path)
+    return parse_articles(lines, path, title_max, single_title=page_title)
 
 
 def _with_position(item: Item, position: int) -> Item:
@@ -106,7 +125,10 @@ def _segments(lines: list[Line]) -> list[tuple[Header | None, list[Line]]]:
 
 def _parse_bulletin(header: Header, lines: list[Line], path: str, title_max: int) -> list[Item]:
     drafts: list[_Draft] = []
-    body_lines = _until_footer(lines)
+    body_lines = drop_table_of_contents(_until_footer(lines))
+    if is_headline_list(body_lines):
+        return parse_headlines(body_lines, path, series=header.series, issue=header.issue, date=header.date,
+                               issuer=header.issuer)
     index = 0
     while index < len(body_lines):
         line = body_lines[index]
@@ -221,7 +243,7 @@ def _trailing_units(text: str) -> tuple[str, ...]:
 
 def _finish(draft: _Draft, header: Header, path: str, title_max: int) -> Item:
     text = "\n".join(strip_markup(p) for p in draft.paragraphs if p.strip())
-    title = strip_markup(draft.title) or first_sentence_title(text, title_max)
+    title = strip_markup(draft.title) or derive_title(text, title_max)
     return Item(
         kind=draft.kind,  # type: ignore[arg-type]
         title=title,

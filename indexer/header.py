@@ -14,8 +14,10 @@ DATE_RE = re.compile(rf"({_NUM})\s*年\s*({_NUM})\s*月\s*({_NUM})\s*日")
 ISO_DATE_RE = re.compile(r"(\d{4})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})")
 FOOTER_RE = re.compile(r"^(本期送|本期发|送[：:]|发[：:]|报[：:]|报送[：:]|抄送|抄报|责任编辑|编辑[：:]|签发|审核[：:]|校对|共印)")
 RULE_RE = re.compile(r"^[-—_=*·]{3,}$")
-# How far below the issue line the date and issuer may sit.
-HEADER_LOOKAHEAD = 3
+# How far below the issue line the date and issuers may sit.
+HEADER_LOOKAHEAD = 5
+# The end of an issuing body's name.
+ORGANISATION_RE = re.compile(r"(委员会|办公室|办事处|人民政府|政府|党委|党组|工委|委|局|部|院|厅|中心|街道|镇|乡|社区|总工会|团委|妇联|协会|公司)$")
 # A series name is a short line such as 上街信息 or 工作简报.
 SERIES_MAX_CHARS = 20
 
@@ -99,7 +101,7 @@ def find_header(lines: list[Line], index: int) -> Header | None:
         if above and len(above) <= SERIES_MAX_CHARS and not is_prose(above) and not is_rule(above):
             series, start = above, index - 1
     date = parse_date(text)
-    issuer = None
+    issuers: list[str] = []
     end = index + 1
     for j in range(index + 1, min(index + 1 + HEADER_LOOKAHEAD, len(lines))):
         below = strip_markup(lines[j].text)
@@ -109,10 +111,22 @@ def find_header(lines: list[Line], index: int) -> Header | None:
         if found and date is None and len(below) <= 30:
             date, end = found, j + 1
             break
-        if issuer is None and len(below) <= 30 and not is_rule(below):
-            issuer, end = below, j + 1
+        # Issuing bodies, one a line (中共幸福街道工作委员会 / 幸福街道办事处): a second one must
+        # look like an organisation, so a title line under a header without a date stays a title.
+        if len(below) <= 30 and not is_rule(below) and (not issuers or ORGANISATION_RE.search(below)):
+            issuers.append(below)
+            end = j + 1
         else:
             break
+    issuer = "、".join(issuers) or None
     if date is None and issuer is None and series is None:
         return None
-    return Header(series=series, issue=issue, issuer=issuer, date=date, start=start, end=end)
+    return Header(series=_series_name(series), issue=issue, issuer=issuer, date=date, start=start, end=end)
+
+
+def _series_name(series: str | None) -> str | None:
+    """《社区动态》 简报 -> 社区动态: the name in book-title marks is the series."""
+    if series is None:
+        return None
+    quoted = re.search(r"《([^》]{1,20})》", series)
+    return quoted.group(1).strip() if quoted else series

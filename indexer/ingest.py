@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from search.item import Item
 
 from .bulletin import parse_text
 from .records import RecordError, record_to_item
+from .document import Document
 from .sources import SUPPORTED_SUFFIXES, SourceError, read_document
 
 
@@ -68,7 +69,8 @@ def parse_file(path: Path, max_bytes: int, title_max: int) -> FileResult:
         result.error = str(exc)
         return result
     if document.text is not None:
-        result.items = parse_text(document.text, str(path), title_max)
+        items = parse_text(document.text, str(path), title_max, page_title=document.title)
+        result.items = [with_page_metadata(item, document) for item in items]
     else:
         for record in document.records:
             try:
@@ -80,6 +82,20 @@ def parse_file(path: Path, max_bytes: int, title_max: int) -> FileResult:
     if not result.items and not result.error:
         result.error = "没有找到任何条目"
     return result
+
+
+def with_page_metadata(item: Item, document: Document) -> Item:
+    """What a saved web page says about itself, for its items: the address always; the date and
+    the unit (来源) when the text gave none. The id follows the date, as for any item."""
+    if document.url is None and document.date is None and document.unit is None:
+        return item
+    assert item.source is not None
+    fields = {k: v for k, v in item.__dict__.items() if k != "id"}
+    fields["source"] = replace(item.source, url=document.url or item.source.url)
+    fields["date"] = item.date or document.date
+    if document.unit and not item.units and item.title == document.title:
+        fields["units"] = (document.unit,)
+    return Item(**fields)
 
 
 def ingest(paths: Iterable[str | Path], max_bytes: int, title_max: int) -> IngestReport:

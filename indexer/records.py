@@ -12,7 +12,8 @@ from search.item import Item, Source
 
 from .bulletin import BRIEF_MARKS
 from .header import cn_number, parse_date
-from .textclean import first_sentence_title, normalize, strip_markup
+from .textclean import normalize, strip_markup
+from .titles import derive_title
 
 UNIT_SEPARATORS = re.compile(r"[、，,；;|]")
 
@@ -29,7 +30,7 @@ def record_to_item(record: dict[str, Any], path: str, title_max: int) -> Item:
     text = "\n".join(strip_markup(p) for p in normalize(raw_text).split("\n") if p.strip())
     kind = "brief" if text.startswith(BRIEF_MARKS) else "measure"
     text = text.lstrip("".join(BRIEF_MARKS)).strip()
-    title = strip_markup(normalize(_field(record, "title"))) or first_sentence_title(text, title_max)
+    title = strip_markup(normalize(_field(record, "title"))) or derive_title(text, title_max)
     units = tuple(u.strip() for u in UNIT_SEPARATORS.split(normalize(_field(record, "unit", "units"))) if u.strip())
     date_text = _field(record, "date")
     date = parse_date(date_text) if date_text else None

@@ -3,39 +3,31 @@
 Every format ends up either as plain text (paragraphs separated by blank lines,
 bold runs as **…**, headings as ###) for the bulletin parser, or as a list of
 records for the record reader. Failures raise SourceError with a reason.
+Text, .docx and records are read here; the formats that need heavier tools
+(.doc/.wps, .ofd, web pages, PDF and scans) in indexer/readers/.
 """
 from __future__ import annotations
 
 import csv
 import io
 import json
-import re
 import zipfile
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from .decode import DecodeError, decode_text
+from .document import Document, SourceError
+from .readers import office, ofd, scans, webpage
 
-_MULTISPACE = re.compile(r"[ \u00a0]{2,}")
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 RECORD_SUFFIXES = {".jsonl", ".ndjson", ".csv"}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | RECORD_SUFFIXES | {".docx", ".pdf"}
+WORD97_SUFFIXES = {".doc", ".wps"}
+WEB_SUFFIXES = {".html", ".htm", ".xhtml", ".shtml"}
+MHTML_SUFFIXES = {".mht", ".mhtml"}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}
 # A bulletin's .docx unpacks to a few MB; zip bombs unpack to gigabytes.
 DOCX_MAX_UNPACKED = 200 * 1024 * 1024
 DOCX_MAX_ENTRIES = 2000
-
-
-class SourceError(Exception):
-    """A file that cannot be read; the message names the reason in Chinese."""
-
-
-@dataclass
-class Document:
-    path: str
-    text: str | None = None
-    records: list[dict[str, Any]] = field(default_factory=list)
-    encoding: str | None = None
 
 
 def read_document(path: Path, max_bytes: int) -> Document:
@@ -70,7 +62,7 @@ def _decode(data: bytes) -> tuple[str, str]:
         raise SourceError(str(exc)) from exc
 
 
-def _read_docx(path: str, data: bytes) -> Document:
+def read_docx_bytes(path: str, data: bytes) -> Document:
     import docx  # lazy: python-docx pulls lxml
     from docx.opc.exceptions import PackageNotFoundError
     from docx.table import Table
@@ -132,30 +124,6 @@ def _docx_paragraph(paragraph: Any) -> str:
     return "".join(out)
 
 
-def _read_pdf(path: str, data: bytes) -> Document:
-    """Text layer in content-stream order (pypdf); the parser rejoins wrapped lines.
-
-    pdfminer's layout analysis was tried first: it split lines that mix fonts and
-    reordered the pieces, losing numbers' places in the sentence.
-    """
-    from pypdf import PdfReader  # lazy: only PDF ingestion needs it
-    from pypdf.errors import PyPdfError
-
-    try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise SourceError("PDF 已加密，无法读取")
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except SourceError:
-        raise
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
-        raise SourceError(f"PDF 文件已损坏（{type(exc).__name__}）") from exc
-    text = _MULTISPACE.sub(" ", "\n".join(pages))
-    if not text.strip():
-        raise SourceError("PDF 没有文本层（可能是扫描件），请先做文字识别（OCR）")
-    return Document(path, text=text, encoding="pdf")
-
-
 def _read_jsonl(path: str, data: bytes) -> Document:
     text, encoding = _decode(data)
     records: list[dict[str, Any]] = []
@@ -193,9 +161,15 @@ def _read_csv(path: str, data: bytes) -> Document:
 
 READERS: dict[str, Callable[[str, bytes], Document]] = {
     **{suffix: _read_text for suffix in TEXT_SUFFIXES},
-    ".docx": _read_docx,
-    ".pdf": _read_pdf,
+    ".docx": read_docx_bytes,
+    ".pdf": scans.read_pdf,
     ".jsonl": _read_jsonl,
     ".ndjson": _read_jsonl,
     ".csv": _read_csv,
+    **{suffix: office.read_word97 for suffix in WORD97_SUFFIXES},
+    ".ofd": ofd.read_ofd,
+    **{suffix: webpage.read_html for suffix in WEB_SUFFIXES},
+    **{suffix: webpage.read_mhtml for suffix in MHTML_SUFFIXES},
+    **{suffix: scans.read_image for suffix in IMAGE_SUFFIXES},
 }
+SUPPORTED_SUFFIXES = set(READERS)

@@ -80,32 +80,22 @@ def has_cjk(text: str) -> bool:
     return bool(CJK_CHAR.search(text))
 
 
-def first_sentence_title(text: str, max_chars: int) -> str:
-    """A title for an item that has none: its first sentence, cut at a clause if long.
-
-    Leading time phrases (近日，/ 今年以来，/ 8月9日，) are skipped so the title says what happened.
-    """
-    text = strip_markup(text).lstrip("△▲ ")
-    sentence = re.split(r"(?<=[。！？])", text, maxsplit=1)[0].rstrip("。！？")
-    clauses = [c for c in re.split(r"[，；]", sentence) if c.strip()]
-    while len(clauses) > 1 and _is_time_phrase(clauses[0]):
-        clauses.pop(0)
-    title = ""
-    for clause in clauses:
-        candidate = f"{title}，{clause}" if title else clause
-        if len(candidate) > max_chars and title:
-            break
-        title = candidate
-    title = title.strip()
-    if len(title) > max_chars:
-        title = title[: max_chars - 1] + "…"
-    return title
+# A line this much shorter than the longest line of its block ended its paragraph (the rest were
+# wrapped at the page's width).
+SHORT_LINE_SHARE = 0.8
 
 
-_TIME_PHRASE = re.compile(
-    r"^\s*(近日|近期|日前|目前|当前|今年以来|近年来|上半年|下半年|\d+\s*月(\s*\d+\s*日)?|\d{4}\s*年(\s*\d+\s*月)?(\s*\d+\s*日)?|[一二三四五六七八九十]+月(份)?)\s*$"
-)
-
-
-def _is_time_phrase(clause: str) -> bool:
-    return bool(_TIME_PHRASE.match(clause))
+def rejoin_wrapped(lines: list[str]) -> list[str]:
+    """Paragraphs from hard-wrapped lines (yearbooks, chronicles, OCR): a line continues the
+    one above unless that one ended a sentence well short of the block's width."""
+    width = max((len(line) for line in lines), default=0)
+    paragraphs: list[str] = []
+    previous = ""
+    for line in lines:
+        ended = ends_sentence(previous) and len(previous) < SHORT_LINE_SHARE * width
+        if paragraphs and not ended:
+            paragraphs[-1] = join_broken(paragraphs[-1], line)
+        else:
+            paragraphs.append(line)
+        previous = line
+    return paragraphs

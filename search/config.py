@@ -34,6 +34,20 @@ class ParserSettings:
 
 
 @dataclass(frozen=True)
+class ReaderSettings:
+    libreoffice_timeout_seconds: int = 120
+    ocr_dpi: int = 200
+    ocr_timeout_seconds: int = 120
+
+
+@dataclass(frozen=True)
+class WatchSettings:
+    folders: tuple[Path, ...] = ()
+    debounce_seconds: float = 2.0
+    settle_seconds: float = 1.0
+
+
+@dataclass(frozen=True)
 class AnalysisSettings:
     user_dict: Path = Path("search/data/userdict.txt")
     stop_words: Path = Path("search/data/stopwords.txt")
@@ -122,6 +136,8 @@ class WebSettings:
 class Settings:
     index: IndexSettings = field(default_factory=IndexSettings)
     parser: ParserSettings = field(default_factory=ParserSettings)
+    readers: ReaderSettings = field(default_factory=ReaderSettings)
+    watch: WatchSettings = field(default_factory=WatchSettings)
     analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
     embedding: EmbeddingSettings = field(default_factory=EmbeddingSettings)
     relevance: RelevanceSettings = field(default_factory=RelevanceSettings)
@@ -174,6 +190,11 @@ CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
 }
 
 
+# Settings that must be above zero.
+POSITIVE = {("readers", "libreoffice_timeout_seconds"), ("readers", "ocr_dpi"), ("readers", "ocr_timeout_seconds"),
+            ("watch", "debounce_seconds"), ("watch", "settle_seconds")}
+
+
 # Defaults that name files shipped with the project resolve against the project, not the config.
 SHIPPED = {("analysis", "user_dict"), ("analysis", "stop_words"), ("relevance", "background")}
 
@@ -200,10 +221,16 @@ def _section(cls: type, values: Any, base: Path, config_path: Path, section: str
         allowed = CHOICES.get((section, key))
         if allowed and value not in allowed:
             raise ConfigError(f"{where} {key} = {value!r}：可选 {', '.join(allowed)}")
+        if (section, key) in POSITIVE and kwargs[key] <= 0:
+            raise ConfigError(f"{where} {key} 应大于 0")
     return cls(**kwargs)
 
 
 def _coerce(default: Any, value: Any, base: Path, where: str) -> Any:
+    if isinstance(default, tuple):  # a list of folders
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where} 应为路径字符串的列表")
+        return tuple(_coerce(Path(), v, base, where) for v in value)
     if isinstance(default, Path):
         if not isinstance(value, str):
             raise ConfigError(f"{where} 应为路径字符串")

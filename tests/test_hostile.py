@@ -72,7 +72,8 @@ def test_decoder_returns_text_or_a_clear_error(data):
 
 
 @FAST
-@given(st.binary(max_size=3000), st.sampled_from([".txt", ".md", ".docx", ".pdf", ".jsonl", ".csv", ".bin"]))
+@given(st.binary(max_size=3000), st.sampled_from([".txt", ".md", ".docx", ".pdf", ".jsonl", ".csv", ".bin", ".doc", ".wps", ".ofd",
+                                                    ".html", ".mht", ".png", ".tif"]))
 def test_readers_return_a_document_or_a_clear_error(tmp_path_factory, data, suffix):
     path = tmp_path_factory.mktemp("fuzz") / ("f" + suffix)
     path.write_bytes(data)

@@ -6,6 +6,7 @@ declared once here (with its default) and explained once in config.toml.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -66,6 +67,7 @@ class SearchSettings:
     snippet_passages: int = 2
     similar_limit: int = 10
     near_duplicate: float = 0.97
+    suggest_limit: int = 8
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class WebSettings:
     max_upload_mb: int = 20
     allow_upload: bool = False
     admin_token: str = ""
+    cors_origins: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -125,10 +128,14 @@ def load_settings(path: str | Path | None = None) -> Settings:
     for name, cls in SECTIONS.items():  # sections left out entirely: defaults, paths resolved the same way
         if name not in sections:
             sections[name] = _section(cls, {}, base, f"{config_path} [{name}]")
-        for key, value in raw_section.items():
+        for key, value in raw.get(name, {}).items():
             allowed = CHOICES.get((name, key))
             if allowed and value not in allowed:
                 raise ConfigError(f"{config_path} [{name}] {key} = {value!r}：可选 {', '.join(allowed)}")
+    for origin in sections["web"].cors_origins:
+        if not _ORIGIN.match(origin):
+            raise ConfigError(f"{config_path} [web] cors_origins 中的 {origin!r} 不是来源；应写成 "
+                              "https://oa.example.gov.cn 或 http://10.0.0.5:8080（协议、主机、端口，末尾不带 /），或 *")
     return Settings(**sections, source=config_path.resolve())
 
 
@@ -139,6 +146,10 @@ CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("embedding", "device"): ("cpu", "cuda", "auto"),
     ("embedding", "precision"): ("auto", "fp32", "bf16"),
 }
+
+
+# A web origin as browsers send it: scheme://host[:port], no path; or * for any origin.
+_ORIGIN = re.compile(r"^(\*|https?://[^/\s]+)$")
 
 
 # Defaults that name files shipped with the project resolve against the project, not the config.
@@ -174,4 +185,6 @@ def _coerce(default: Any, value: Any, base: Path, where: str) -> Any:
         return type(default)(value)
     if isinstance(default, str) and isinstance(value, str):
         return value
+    if isinstance(default, tuple) and isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
     raise ConfigError(f"{where} 类型错误：{value!r}")

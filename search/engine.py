@@ -24,6 +24,7 @@ from .embedding import Embedder
 from .item import KINDS, Item
 from .query import ParsedQuery, QueryError, parse_query
 from .store import IndexUnavailable, load_generation, read_manifest
+from .suggest import SHIPPED_DICT, Suggester, dictionary_words
 
 MODES = ("hybrid", "keyword", "semantic")
 MIN_MATCH_RATIO = 0.6  # share of an unspaced part's words a keyword match needs
@@ -341,6 +342,16 @@ class SearchEngine:
             "generation": self.manifest.generation,
             "files": len(self.files),
         }
+
+    # ---------------------------------------------------------- suggestions
+    # Glue only (search/suggest.py does the work): titles and dates from self.items, built on first use.
+    @functools.cached_property
+    def suggester(self) -> Suggester:
+        words = dictionary_words(SHIPPED_DICT, self.settings.analysis.user_dict)
+        return Suggester([i.title for i in self.items], words, dates=[i.date for i in self.items])
+
+    def suggest(self, q: str, limit: int) -> list[dict[str, str]]:
+        return self.suggester.suggest(q, limit)
 
     def close(self) -> None:
         self.keyword.close()

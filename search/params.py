@@ -2,17 +2,20 @@
 so the two can never disagree about what a URL means."""
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .engine import MODES, Filters
-from .item import KINDS
+from .item import KIND_LABELS, KINDS
 from .query import QueryError
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _YEAR = re.compile(r"^\d{4}$")
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+MODE_LABELS = {"hybrid": "综合", "keyword": "关键词", "semantic": "语义"}
 
 
 class MultiMapping(Protocol):
@@ -29,6 +32,7 @@ class SearchRequest:
     limit: int | None
     offset: int
     year: str | None = None
+    month: str | None = None  # YYYY-MM; its year is `year`
     extra: dict[str, Any] = field(default_factory=dict)
 
     def query_args(self, **changes: Any) -> list[tuple[str, str]]:
@@ -39,7 +43,8 @@ class SearchRequest:
             "unit": list(self.filters.units),
             "from": None if self.year else self.filters.date_from,
             "to": None if self.year else self.filters.date_to,
-            "year": self.year,
+            "year": None if self.month else self.year,
+            "month": self.month,
             "kind": self.filters.kind,
             "series": self.filters.series,
             "issue": self.filters.issue,
@@ -51,6 +56,33 @@ class SearchRequest:
                 if v not in (None, ""):
                     out.append((key, str(v)))
         return out
+
+    def describe(self) -> list[str]:
+        """The active filters in words, for 已筛选：区司法局、2024年、简讯 and for exports."""
+        f = self.filters
+        out = list(f.units)
+        if self.month:
+            out.append(f"{self.month[:4]}年{int(self.month[5:])}月")
+        elif self.year:
+            out.append(f"{self.year}年")
+        elif f.date_from or f.date_to:
+            out.append(f"{f.date_from or '…'} 至 {f.date_to or '…'}")
+        if f.kind:
+            out.append(KIND_LABELS[f.kind])
+        if f.series:
+            out.append(f.series)
+        if f.issue is not None:
+            out.append(f"第{f.issue}期")
+        return out
+
+    def too_long(self, max_chars: int) -> bool:
+        """A query over the limit: on the page, a pasted paragraph to offer to the draft check."""
+        return len(self.q.strip()) > max_chars
+
+
+def _quoted(raw: str) -> str:
+    """A bad value as the message shows it: cut short, in Chinese quotes."""
+    return f"“{raw[:20]}{'…' if len(raw) > 20 else ''}”"
 
 
 def _one(args: MultiMapping, name: str) -> str | None:
@@ -66,11 +98,12 @@ def _int(args: MultiMapping, name: str, default: int | None, minimum: int, maxim
     if raw is None:
         return default
     if not re.fullmatch(r"-?\d{1,9}", raw):
-        raise QueryError(f"参数 {name} 应为整数，而不是 {raw[:20]!r}")
+        raise QueryError(f"参数 {name} 应为整数，而不是{_quoted(raw)}")
     value = int(raw)
-    if value < minimum or (maximum is not None and value > maximum):
-        upper = f" 到 {maximum}" if maximum is not None else " 以上"
-        raise QueryError(f"参数 {name} 应在 {minimum}{upper} 之间")
+    if value < minimum:
+        raise QueryError(f"参数 {name} 不能小于 {minimum}")
+    if maximum is not None and value > maximum:
+        raise QueryError(f"参数 {name} 不能大于 {maximum}")
     return value
 
 
@@ -79,13 +112,13 @@ def _date(args: MultiMapping, name: str) -> str | None:
     if raw is None:
         return None
     if not _ISO_DATE.match(raw):
-        raise QueryError(f"参数 {name} 的日期格式应为 YYYY-MM-DD，而不是 {raw[:20]!r}")
+        raise QueryError(f"参数 {name} 的日期格式应为 YYYY-MM-DD，而不是{_quoted(raw)}")
     import datetime as dt
 
     try:
         dt.date.fromisoformat(raw)
     except ValueError as exc:
-        raise QueryError(f"参数 {name} 不是有效日期：{raw}") from exc
+        raise QueryError(f"参数 {name} 不是有效日期：{_quoted(raw)}") from exc
     return raw
 
 
@@ -103,16 +136,23 @@ def parse_search_request(args: MultiMapping, max_limit: int, require_query: bool
         raise QueryError("查询为空，请输入要检索的词语")
     mode = _one(args, "mode")
     if mode is not None and mode not in MODES:
-        raise QueryError(f"未知的检索模式 {mode!r}，可选：{', '.join(MODES)}")
+        raise QueryError(f"未知的检索模式{_quoted(mode)}，可选：{'、'.join(MODES)}")
     kind = _one(args, "kind")
     if kind is not None and kind not in KINDS:
-        raise QueryError(f"未知的类型 {kind!r}，可选：{', '.join(KINDS)}")
-    year = _one(args, "year")
+        raise QueryError(f"未知的类型{_quoted(kind)}，可选：{'、'.join(KINDS)}")
+    year, month = _one(args, "year"), _one(args, "month")
     date_from, date_to = _date(args, "from"), _date(args, "to")
     if year is not None:
         if not _YEAR.match(year):
-            raise QueryError(f"参数 year 应为四位年份，而不是 {year[:20]!r}")
+            raise QueryError(f"参数 year 应为四位年份，而不是{_quoted(year)}")
         date_from, date_to = f"{year}-01-01", f"{year}-12-31"
+    if month is not None:
+        found = _MONTH.match(month)
+        if not found:
+            raise QueryError(f"参数 month 应为 YYYY-MM（如 2024-06），而不是{_quoted(month)}")
+        year = found.group(1)
+        last = calendar.monthrange(int(year), int(found.group(2)))[1]
+        date_from, date_to = f"{month}-01", f"{month}-{last:02d}"
     if date_from and date_to and date_from > date_to:
         raise QueryError("起始日期晚于截止日期")
     filters = Filters(
@@ -130,6 +170,7 @@ def parse_search_request(args: MultiMapping, max_limit: int, require_query: bool
         limit=_int(args, "limit", None, 1, max_limit),
         offset=_int(args, "offset", 0, 0) or 0,
         year=year,
+        month=month,
     )
 
 
@@ -148,3 +189,13 @@ def as_multi(mapping: Mapping[str, Any]) -> MultiMapping:
             return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
     return _Multi()
+
+
+def parse_suggest_request(args: MultiMapping, default_limit: int, max_limit: int, max_chars: int) -> tuple[str, int]:
+    """(typed text, limit) for search-as-you-type; blank text is valid and suggests nothing."""
+    q = args.get("q")
+    if q is None:
+        raise QueryError("缺少参数 q（已输入的文字）")
+    if len(str(q)) > max_chars:
+        raise QueryError(f"参数 q 过长（{len(str(q))} 字），上限 {max_chars} 字")
+    return str(q), _int(args, "limit", default_limit, 1, max_limit) or default_limit

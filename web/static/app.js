@@ -2,6 +2,7 @@
 "use strict";
 
 const SUGGEST_DELAY_MS = 120; // wait for a pause in typing before asking for suggestions
+const SUGGEST_LEAD_CHARS = 16; // a match further into a title than this is shown with the start cut
 
 // ---------------------------------------------------------------- copy
 // The clipboard API exists only in secure contexts (https, localhost). An intranet server
@@ -32,11 +33,17 @@ function say(status, message, stay) {
   if (!stay) status.timer = setTimeout(() => { status.textContent = ""; }, 3000);
 }
 
+// Without this script the control is a link to the text (the browser opens its <details>).
 function setupCopy() {
-  for (const button of document.querySelectorAll("button[data-copy]")) {
-    const source = document.getElementById(button.dataset.copy);
-    const status = document.getElementById(button.getAttribute("aria-describedby")) || button;
-    if (source) button.addEventListener("click", () => copyFrom(source, status));
+  for (const control of document.querySelectorAll("[data-copy]")) {
+    const source = document.getElementById(control.dataset.copy);
+    const status = document.getElementById(control.getAttribute("aria-describedby")) || control;
+    if (!source) continue;
+    control.setAttribute("role", "button");
+    control.addEventListener("click", (event) => { event.preventDefault(); copyFrom(source, status); });
+    control.addEventListener("keydown", (event) => {
+      if (event.key === " ") { event.preventDefault(); copyFrom(source, status); }
+    });
   }
 }
 
@@ -95,14 +102,19 @@ function setupSuggest(input) {
       li.setAttribute("role", "option");
       li.setAttribute("aria-selected", "false");
       li.dataset.value = s.text;
+      const label = document.createElement("span");
+      label.className = "text";
       const at = word ? s.text.toLowerCase().lastIndexOf(word) : -1;
       if (at >= 0) {
+        // A long title is shown from a little before the match, so the match is always in view.
+        const from = at > SUGGEST_LEAD_CHARS ? at - SUGGEST_LEAD_CHARS / 2 : 0;
         const mark = document.createElement("mark");
         mark.textContent = s.text.slice(at, at + word.length);
-        li.append(s.text.slice(0, at), mark, s.text.slice(at + word.length));
+        label.append((from ? "…" : "") + s.text.slice(from, at), mark, s.text.slice(at + word.length));
       } else {
-        li.textContent = s.text;
+        label.textContent = s.text;
       }
+      li.append(label);
       if (s.kind === "title") {
         const tag = document.createElement("span");
         tag.className = "kind-tag";
@@ -182,11 +194,13 @@ function setupSearchPage() {
     });
     document.addEventListener("click", (event) => { if (help.open && !help.contains(event.target)) help.open = false; });
   }
-  // Filters sit behind a button on phones; on wider screens they are always shown. Browsers
-  // without ::details-content styling need the panel opened here.
+  // Filters sit behind a button on phones and beside the results on wider screens. CSS shows the
+  // panel there even when closed (::details-content); opening it also tells assistive technology.
   const filters = document.getElementById("filters");
-  if (filters && !CSS.supports("selector(::details-content)") && window.matchMedia("(min-width: 801px)").matches) {
-    filters.open = true;
+  if (filters) {
+    const wide = window.matchMedia("(min-width: 801px)");
+    filters.open = wide.matches;
+    wide.addEventListener("change", () => { filters.open = wide.matches; });
   }
 }
 

@@ -63,7 +63,8 @@ def openapi_document(settings: Settings, server_url: str | None = None) -> dict[
                 "facets": {
                     "type": "object",
                     "required": ["units", "years", "kinds"],
-                    "properties": {"units": counts, "years": counts, "kinds": counts},
+                    "properties": {"units": counts, "years": counts, "kinds": counts,
+                                   "months": {**counts, "description": "选定一年时各月条数，键为 YYYY-MM"}},
                     "additionalProperties": False,
                 },
             },

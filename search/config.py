@@ -6,6 +6,7 @@ declared once here (with its default) and explained once in config.toml.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
@@ -119,6 +120,7 @@ class SearchSettings:
     snippet_passages: int = 2
     similar_limit: int = 10
     near_duplicate: float = 0.97
+    suggest_limit: int = 8
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,7 @@ class WebSettings:
     max_upload_mb: int = 20
     allow_upload: bool = False
     admin_token: str = ""
+    cors_origins: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -177,6 +180,10 @@ def load_settings(path: str | Path | None = None) -> Settings:
         if name not in SECTIONS:
             raise ConfigError(f"配置文件 {config_path}：未知的节 [{name}]")
     sections = {name: _section(cls, raw.get(name, {}), base, config_path, name) for name, cls in SECTIONS.items()}
+    for origin in sections["web"].cors_origins:
+        if not _ORIGIN.match(origin):
+            raise ConfigError(f"{config_path} [web] cors_origins 中的 {origin!r} 不是来源；应写成 "
+                              "https://oa.example.gov.cn 或 http://10.0.0.5:8080（协议、主机、端口，末尾不带 /），或 *")
     return Settings(**sections, source=config_path.resolve())
 
 
@@ -193,6 +200,10 @@ CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
 # Settings that must be above zero.
 POSITIVE = {("readers", "libreoffice_timeout_seconds"), ("readers", "ocr_dpi"), ("readers", "ocr_timeout_seconds"),
             ("watch", "debounce_seconds"), ("watch", "settle_seconds")}
+
+
+# A web origin as browsers send it: scheme://host[:port], no path; or * for any origin.
+_ORIGIN = re.compile(r"^(\*|https?://[^/\s]+)$")
 
 
 # Defaults that name files shipped with the project resolve against the project, not the config.
@@ -244,4 +255,6 @@ def _coerce(default: Any, value: Any, base: Path, where: str) -> Any:
         return type(default)(value)
     if isinstance(default, str) and isinstance(value, str):
         return value
+    if isinstance(default, tuple) and isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
     raise ConfigError(f"{where} 类型错误：{value!r}")

@@ -9,6 +9,7 @@ whoosh (the index of record). The pieces live in their own modules: query syntax
 """
 from __future__ import annotations
 
+import functools
 import weakref
 from collections.abc import MutableMapping
 from pathlib import Path
@@ -29,6 +30,7 @@ from .segment import NO_DATE, Segment, code_date
 from .similar import Similar
 from .snapshot import Snapshot
 from .store import IndexUnavailable, read_manifest
+from .suggest import SHIPPED_DICT, Suggester, dictionary_words
 
 MODES = ("hybrid", "keyword", "semantic")
 SORTS = ("relevance", "newest", "oldest")
@@ -87,7 +89,7 @@ class SearchEngine:
             "offset": offset,
             "limit": limit,
             "results": [self._result(int(r), float(scores[r]), parsed, query_vector) for r in page],
-            "facets": facets(self.snapshot, match, filters.year),
+            "facets": facets(self.snapshot, match, filters.month[:4] if filters.month else filters.year),
         }
 
     def export(self, q: str, mode: str | None, filters: Filters | None, max_items: int,
@@ -322,6 +324,26 @@ class SearchEngine:
             "segments": len(snap.segments),
             "files": self.manifest.files,
         }
+
+    # ---------------------------------------------------------- suggestions
+    # Glue only (search/suggest.py does the work): titles and dates from self.items, built on first use.
+    @functools.cached_property
+    def suggester(self) -> Suggester:
+        words = dictionary_words(SHIPPED_DICT, self.settings.analysis.user_dict)
+        return Suggester([i.title for i in self.items], words, dates=[i.date for i in self.items])
+
+    def suggest(self, q: str, limit: int) -> list[dict[str, str]]:
+        return self.suggester.suggest(q, limit)
+
+    # ---------------------------------------------------------- suggestions
+    @functools.cached_property
+    def suggester(self) -> Suggester:
+        """Built on first use from the titles column and the dictionary (search/suggest.py)."""
+        titles, dates = self.snapshot.titles_and_dates()
+        return Suggester(titles, dictionary_words(SHIPPED_DICT, self.settings.analysis.user_dict), dates=dates)
+
+    def suggest(self, q: str, limit: int) -> list[dict[str, str]]:
+        return self.suggester.suggest(q, limit)
 
     def close(self) -> None:
         self.snapshot.close()

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from typing import Any
 
 from .item import KIND_LABELS
+from .params import MODE_LABELS
 
 CSV_COLUMNS = ("标题", "单位", "日期", "刊物", "期号", "类型", "正文", "ID")
 
@@ -23,13 +25,16 @@ def to_csv(result: dict[str, Any]) -> bytes:
     return "\ufeff".encode() + buffer.getvalue().encode("utf-8")
 
 
-def to_docx(result: dict[str, Any]) -> bytes:
+def to_docx(result: dict[str, Any], filters: Sequence[str] = ()) -> bytes:
+    """A Word list of the results; the heading says what was searched, how, and with which filters."""
     import docx  # lazy: python-docx pulls lxml
     from docx.shared import Pt
 
     document = docx.Document()
     document.add_heading(f"检索结果：{result['query']}", level=1)
-    document.add_paragraph(f"共 {result['total']} 条，导出 {len(result['results'])} 条（模式：{result['mode']}）")
+    mode = MODE_LABELS.get(result["mode"], result["mode"])
+    document.add_paragraph(f"检索模式：{mode}检索；筛选条件：{'、'.join(filters) if filters else '无'}")
+    document.add_paragraph(f"共 {result['total']} 条，导出 {len(result['results'])} 条")
     for n, r in enumerate(result["results"], start=1):
         document.add_heading(f"{n}. {r['title']}", level=2)
         meta = [x for x in ("、".join(r["units"]), r["date"] or "", f"{r['series'] or ''}第{r['issue']}期" if r["issue"] else "") if x]

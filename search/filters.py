@@ -6,6 +6,7 @@ unit or a date, so the year counts add up to the total, and picking them filters
 """
 from __future__ import annotations
 
+import calendar
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -58,9 +59,12 @@ class DateFilter:
         return out
 
     def describe(self) -> str:
-        if self.date_from and self.date_to and self.date_from[:4] == self.date_to[:4] \
-                and self.date_from[5:] == "01-01" and self.date_to[5:] == "12-31":
-            return f"{self.date_from[:4]}年"
+        start, end = self.date_from or "", self.date_to or ""
+        if start[:4] == end[:4] and start[5:] == "01-01" and end[5:] == "12-31":
+            return f"{start[:4]}年"
+        if start[:7] == end[:7] and start[8:] == "01" and end[8:] == \
+                f"{calendar.monthrange(int(end[:4]), int(end[5:7]))[1]:02d}":
+            return f"{start[:4]}年{int(start[5:7])}月"
         return f"{self.date_from or '…'} 至 {self.date_to or '…'}"
 
 
@@ -119,13 +123,21 @@ class Filters:
     series: str | None = None
     issue: int | None = None
     year: str | None = None
+    month: str | None = None  # YYYY-MM: wins over year and from/to
     canonical: Callable[[str], str] = field(default=lambda u: u, repr=False, compare=False)
 
     def active(self) -> list[Filter]:
+        if self.kind and self.kind not in KINDS:
+            from .query import QueryError
+
+            raise QueryError(f"未知的类型 {self.kind!r}，可选：{', '.join(KINDS)}")
         out: list[Filter] = []
         if self.units:
             out.append(UnitFilter(tuple(dict.fromkeys(self.canonical(u) for u in self.units))))
-        if self.year == NO_DATE:
+        if self.month:
+            last = calendar.monthrange(int(self.month[:4]), int(self.month[5:7]))[1]
+            out.append(DateFilter(f"{self.month}-01", f"{self.month}-{last:02d}"))
+        elif self.year == NO_DATE:
             out.append(NoDateFilter())
         elif self.year:
             out.append(DateFilter(f"{self.year}-01-01", f"{self.year}-12-31"))
@@ -151,7 +163,8 @@ class Filters:
 
 def facets(snapshot: Snapshot, match: np.ndarray, year: str | None = None) -> dict[str, dict[str, int]]:
     """Counts over the whole match set (a boolean row mask): units, years, kinds, and months
-    when one year is chosen. Items without a unit or a date are counted as NO_UNIT / NO_DATE."""
+    when one year (or month) is chosen. Items without a unit or a date are counted as
+    NO_UNIT / NO_DATE."""
     unit_counts = np.bincount(snapshot.unit_codes[match[snapshot.unit_rows]], minlength=len(snapshot.unit_names))
     units = _ranked(snapshot.unit_names, unit_counts)
     no_unit = int((match & (np.diff(snapshot.unit_indptr) == 0)).sum())

@@ -14,6 +14,8 @@ from .query import QueryError
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _YEAR = re.compile(r"^\d{4}$")
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+MODE_LABELS = {"hybrid": "综合", "keyword": "关键词", "semantic": "语义"}
 
 
 class MultiMapping(Protocol):
@@ -34,7 +36,12 @@ class SearchRequest:
 
     @property
     def year(self) -> str | None:
-        return self.filters.year
+        """The chosen year (that of the chosen month, if one is)."""
+        return self.filters.month[:4] if self.filters.month else self.filters.year
+
+    @property
+    def month(self) -> str | None:
+        return self.filters.month
 
     def query_args(self, **changes: Any) -> list[tuple[str, str]]:
         """URL arguments reproducing this request (for paging, facet links, exports)."""
@@ -42,9 +49,10 @@ class SearchRequest:
             "q": self.q,
             "mode": self.mode,
             "unit": list(self.filters.units),
-            "from": None if self.year else self.filters.date_from,
-            "to": None if self.year else self.filters.date_to,
-            "year": self.year,
+            "from": self.filters.date_from,
+            "to": self.filters.date_to,
+            "year": None if self.month else self.year,
+            "month": self.month,
             "kind": self.filters.kind,
             "sort": None if self.sort == "relevance" else self.sort,
             "series": self.filters.series,
@@ -57,6 +65,19 @@ class SearchRequest:
                 if v not in (None, ""):
                     out.append((key, str(v)))
         return out
+
+    def describe(self) -> list[str]:
+        """The active filters in words, for 已筛选：区司法局、2024年、简讯 and for exports."""
+        return self.filters.describe()
+
+    def too_long(self, max_chars: int) -> bool:
+        """A query over the limit: on the page, a pasted paragraph to offer to the draft check."""
+        return len(self.q.strip()) > max_chars
+
+
+def _quoted(raw: str) -> str:
+    """A bad value as the message shows it: cut short, in Chinese quotes."""
+    return f"“{raw[:20]}{'…' if len(raw) > 20 else ''}”"
 
 
 def _one(args: MultiMapping, name: str) -> str | None:
@@ -72,7 +93,7 @@ def _int(args: MultiMapping, name: str, default: int | None, minimum: int, maxim
     if raw is None:
         return default
     if not re.fullmatch(r"-?\d{1,9}", raw):
-        raise QueryError(f"参数 {name} 应为整数，而不是 {raw[:20]!r}")
+        raise QueryError(f"参数 {name} 应为整数，而不是{_quoted(raw)}")
     value = int(raw)
     if value < minimum:
         raise QueryError(f"参数 {name} 不能小于 {minimum}")
@@ -86,13 +107,13 @@ def _date(args: MultiMapping, name: str) -> str | None:
     if raw is None:
         return None
     if not _ISO_DATE.match(raw):
-        raise QueryError(f"参数 {name} 的日期格式应为 YYYY-MM-DD，而不是 {raw[:20]!r}")
+        raise QueryError(f"参数 {name} 的日期格式应为 YYYY-MM-DD，而不是{_quoted(raw)}")
     import datetime as dt
 
     try:
         dt.date.fromisoformat(raw)
     except ValueError as exc:
-        raise QueryError(f"参数 {name} 不是有效日期：{raw}") from exc
+        raise QueryError(f"参数 {name} 不是有效日期：{_quoted(raw)}") from exc
     return raw
 
 
@@ -110,16 +131,20 @@ def parse_search_request(args: MultiMapping, max_limit: int, require_query: bool
         raise QueryError("查询为空，请输入要检索的词语")
     mode = _one(args, "mode")
     if mode is not None and mode not in MODES:
-        raise QueryError(f"未知的检索模式 {mode!r}，可选：{', '.join(MODES)}")
+        raise QueryError(f"未知的检索模式{_quoted(mode)}，可选：{'、'.join(MODES)}")
     kind = _one(args, "kind")
     if kind is not None and kind not in KINDS:
-        raise QueryError(f"未知的类型 {kind!r}，可选：{', '.join(KINDS)}")
-    year = _one(args, "year")
+        raise QueryError(f"未知的类型{_quoted(kind)}，可选：{'、'.join(KINDS)}")
+    year, month = _one(args, "year"), _one(args, "month")
     date_from, date_to = _date(args, "from"), _date(args, "to")
     if year is not None:
         if not _YEAR.match(year) and year != NO_DATE:
-            raise QueryError(f"参数 year 应为四位年份或“{NO_DATE}”，而不是 {year[:20]!r}")
+            raise QueryError(f"参数 year 应为四位年份或“{NO_DATE}”，而不是{_quoted(year)}")
         date_from = date_to = None
+    if month is not None:
+        if not _MONTH.match(month):
+            raise QueryError(f"参数 month 应为 YYYY-MM（如 2024-06），而不是{_quoted(month)}")
+        year, date_from, date_to = None, None, None  # the month is its own filter
     if date_from and date_to and date_from > date_to:
         raise QueryError("起始日期晚于截止日期")
     sort = _one(args, "sort") or "relevance"
@@ -133,6 +158,7 @@ def parse_search_request(args: MultiMapping, max_limit: int, require_query: bool
         series=_one(args, "series"),
         issue=_int(args, "issue", None, 0),
         year=year,
+        month=month,
     )
     return SearchRequest(
         q=str(q),
@@ -159,3 +185,13 @@ def as_multi(mapping: Mapping[str, Any]) -> MultiMapping:
             return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
     return _Multi()
+
+
+def parse_suggest_request(args: MultiMapping, default_limit: int, max_limit: int, max_chars: int) -> tuple[str, int]:
+    """(typed text, limit) for search-as-you-type; blank text is valid and suggests nothing."""
+    q = args.get("q")
+    if q is None:
+        raise QueryError("缺少参数 q（已输入的文字）")
+    if len(str(q)) > max_chars:
+        raise QueryError(f"参数 q 过长（{len(str(q))} 字），上限 {max_chars} 字")
+    return str(q), _int(args, "limit", default_limit, 1, max_limit) or default_limit

@@ -10,6 +10,7 @@ share between processes and page in on demand:
   terms.npy                        64-bit hashes of the segment's index terms, sorted
   post_indptr, post_rows, post_w   per term: rows containing it and their saturated BM25F weight
   title_indptr, title_rows         per term: rows whose title contains it
+  titles.txt                       one title per line (search-as-you-type reads them, not whoosh)
   vectors.npy                      one vector per row (the mean of its passages)
   passages.npy, passage_start,     one vector per passage; long items' passages come first, so
   passage_count, passage_spans     scanning them is one contiguous slice (long_passages in meta)
@@ -35,6 +36,7 @@ from .item import KINDS, Item
 
 META = "meta.json"
 STRINGS = "strings.json"
+TITLES = "titles.txt"
 K1 = 1.2  # BM25 term-frequency saturation
 B = 0.75  # BM25 length normalisation
 FIELDS = ("title", "text")
@@ -107,6 +109,7 @@ def write_segment(folder: Path, data: SegmentInput, vector_dtype: str, title_boo
     _save(folder, "unit_indptr", np.cumsum([0] + [len(dict.fromkeys(i.units)) for i in data.items], dtype=np.int64))
     _save(folder, "unit_codes", np.array(unit_codes, dtype=np.int32))
     (folder / STRINGS).write_text(json.dumps({"series": series, "units": units}, ensure_ascii=False), encoding="utf-8")
+    (folder / TITLES).write_text("".join(" ".join(i.title.split()) + "\n" for i in data.items), encoding="utf-8")
 
     lengths = _write_postings(folder, data, title_boost)
 
@@ -246,6 +249,10 @@ class Segment:
             if self.ids[row] == key:
                 return row
         return -1
+
+    def titles(self) -> list[str]:
+        """Every row's title (read on first use: only search-as-you-type needs them all)."""
+        return (self.folder / TITLES).read_text(encoding="utf-8").split("\n")[: self.rows]
 
     def passage_rows(self, row: int) -> tuple[int, int]:
         start = int(self.passage_start[row])

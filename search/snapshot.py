@@ -16,7 +16,7 @@ import numpy as np
 from .background import Background
 from .item import Item
 from .records import WHOOSH_DIR, RecordReader
-from .segment import Segment, concat_unit_codes, decode_vectors, term_hash
+from .segment import Segment, code_date, concat_unit_codes, decode_vectors, term_hash
 from .store import BACKGROUND, FILES, IndexUnavailable, Manifest, load_deleted, read_json, read_segments
 
 
@@ -130,6 +130,14 @@ class Snapshot:
         seg, _k, local = self.locate(row)
         a, b = seg.passage_rows(local)
         return decode_vectors(seg.passages[a:b]), np.asarray(seg.passage_spans[a:b])
+
+    def titles_and_dates(self) -> tuple[list[str], list[str | None]]:
+        """Titles and dates of the live rows (for search-as-you-type)."""
+        titles: list[str] = []
+        for seg in self.segments:
+            titles += seg.titles()
+        live = np.flatnonzero(self.live)
+        return [titles[r] for r in live], [code_date(int(d)) for d in self.date[live]]
 
     @property
     def files(self) -> dict:

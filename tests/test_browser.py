@@ -6,32 +6,14 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-ARTIFACTS = Path(__file__).parent / "artifacts"
+from tests.browser import ARTIFACTS, make_driver, needs_chromium
 
-pytestmark = pytest.mark.skipif(not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
-                                reason="make test installs Debian's chromium and chromium-driver")
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    downloads = tmp_path_factory.mktemp("downloads")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--window-size=1280,1200", "--lang=zh-CN",
-                f"--user-data-dir={tmp_path_factory.mktemp('profile')}"):
-        options.add_argument(arg)
-    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                              "download.prompt_for_download": False})
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    driver.implicitly_wait(5)
-    driver.downloads = downloads
+    driver = make_driver(tmp_path_factory)
     yield driver
     driver.quit()
 
@@ -50,7 +32,6 @@ def test_writer_workflow(browser, live_server):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
-    ARTIFACTS.mkdir(exist_ok=True)
     browser.get(live_server + "/")
     box = browser.find_element(By.NAME, "q")
     box.send_keys("网格", Keys.ENTER)
@@ -62,7 +43,7 @@ def test_writer_workflow(browser, live_server):
     browser.save_screenshot(str(ARTIFACTS / "search.png"))
 
     browser.find_element(By.PARTIAL_LINK_TEXT, "矿山街道").click()
-    assert "已筛选：矿山街道" in browser.find_element(By.CSS_SELECTOR, ".filters .active").text
+    assert "已筛选：矿山街道" in browser.find_element(By.CSS_SELECTOR, ".results .active").text
     hits = browser.find_elements(By.CSS_SELECTOR, ".hit .title")
     assert [h.text for h in hits] == ["矿山街道“社会组织+网格”织密服务群众“心网”"]
 

@@ -88,6 +88,10 @@ def test_paths_resolve_relative_to_the_file(tmp_path):
     ("[relevance.hybrid]\ncoverage = \"a lot\"\n", "类型错误"),
     ("[relevance.fancy]\nx = 1\n", "未知的设置"),
     ("[embedding]\nprecision = \"fp8\"\n", "可选 auto, fp32, bf16"),
+    ("[search]\nfusion = \"sum\"\n[web]\nport = 1\n", "可选 rrf, weighted"),  # checked in any section, not only the last
+    ("[web]\ncors_origins = \"https://oa.example.gov.cn\"\n", "类型错误"),
+    ("[web]\ncors_origins = [\"https://oa.example.gov.cn/\"]\n", "不是来源"),
+    ("[web]\ncors_origins = [\"oa.example.gov.cn\"]\n", "不是来源"),
 ])
 def test_bad_config_is_a_clear_error(tmp_path, body, message):
     cfg = tmp_path / "bad.toml"
@@ -95,3 +99,12 @@ def test_bad_config_is_a_clear_error(tmp_path, body, message):
     with pytest.raises(ConfigError) as err:
         load_settings(cfg)
     assert message in str(err.value)
+
+
+def test_cors_origins_and_an_empty_file(tmp_path):
+    cfg = tmp_path / "cors.toml"
+    cfg.write_text('[web]\ncors_origins = ["https://oa.example.gov.cn", "http://10.0.0.5:8080"]\n', encoding="utf-8")
+    assert load_settings(cfg).web.cors_origins == ("https://oa.example.gov.cn", "http://10.0.0.5:8080")
+    empty = tmp_path / "empty.toml"
+    empty.write_text("", encoding="utf-8")
+    assert load_settings(empty).web.cors_origins == ()  # every default, no error

@@ -40,10 +40,16 @@ def create_app(settings: Settings | None = None, service: SearchService | None =
     app.extensions[SERVICE_KEY] = service or SearchService(settings)
 
     from .api import api
+    from .cors import enable_cors
+    from .formatting import basename, local_time, web_url
     from .pages import pages
 
     app.register_blueprint(api, url_prefix="/api")
     app.register_blueprint(pages)
+    app.add_template_filter(local_time)
+    app.add_template_filter(basename)
+    app.add_template_test(web_url)
+    enable_cors(app, settings.web.cors_origins)
 
     @app.after_request
     def _headers(response: Response) -> Response:

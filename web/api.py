@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
-from search.params import as_multi, parse_search_request
+from search.params import as_multi, parse_search_request, parse_suggest_request
 from search.query import QueryError
 from search.service import ServiceUnavailable
 
@@ -43,6 +43,14 @@ def search() -> Any:
     req = parse_search_request(request.args, _settings().search.max_limit)
     return jsonify(_engine().search(req.q, mode=req.mode, filters=req.filters, limit=req.limit, offset=req.offset,
                                     sort=req.sort))
+
+
+@api.get("/suggest")
+def suggest() -> Any:
+    """Search-as-you-type: titles and dictionary words containing the part being typed."""
+    s = _settings().search
+    q, limit = parse_suggest_request(request.args, s.suggest_limit, s.max_limit, s.max_query_chars)
+    return jsonify({"query": q, "suggestions": _engine().suggest(q, limit)})
 
 
 def _item_or_404(item_id: str):
@@ -101,8 +109,8 @@ def _json_object() -> dict[str, Any]:
 def _limit(raw: Any) -> int | None:
     if raw in (None, ""):
         return None
-    if not re.fullmatch(r"\d{1,6}", str(raw)):
-        raise QueryError("limit 应为正整数")
+    if not re.fullmatch(r"\d{1,6}", str(raw)) or int(raw) < 1:
+        raise QueryError("参数 limit 应为正整数")
     return int(raw)
 
 
@@ -134,7 +142,7 @@ def health() -> Any:
 
 @api.get("/openapi.json")
 def openapi() -> Any:
-    return jsonify(openapi_document(_settings()))
+    return jsonify(openapi_document(_settings(), server_url=request.host_url.rstrip("/")))
 
 
 @api.post("/index")

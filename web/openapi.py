@@ -21,7 +21,12 @@ ERRORS = {
 }
 
 
-def openapi_document(settings: Settings) -> dict[str, Any]:
+QUERY_SYNTAX = ("查询语法：空格分隔的几个词都要满足（每个词按关键词或语义匹配），越多越窄；"
+                "词之间写 或、OR 或 | 表示任一即可；\"引号\" 内为精确短语；-词 排除含该词的条目。")
+
+
+def openapi_document(settings: Settings, server_url: str | None = None) -> dict[str, Any]:
+    """The API description; `server_url` (the address the document was fetched from) fills `servers`."""
     s = settings.search
     nullable_str = {"type": ["string", "null"]}
     result = {
@@ -58,7 +63,8 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                 "facets": {
                     "type": "object",
                     "required": ["units", "years", "kinds"],
-                    "properties": {"units": counts, "years": counts, "kinds": counts},
+                    "properties": {"units": counts, "years": counts, "kinds": counts,
+                                   "months": {**counts, "description": "选定一年时各月条数，键为 YYYY-MM"}},
                     "additionalProperties": False,
                 },
             },
@@ -119,6 +125,18 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
         },
         "Error": {"type": "object", "required": ["error"], "properties": {"error": _ref("ErrorBody")},
                   "additionalProperties": False},
+        "SuggestResponse": {
+            "type": "object",
+            "required": ["query", "suggestions"],
+            "properties": {
+                "query": {"type": "string"},
+                "suggestions": {"type": "array", "items": {
+                    "type": "object", "required": ["text", "kind"], "additionalProperties": False,
+                    "properties": {"text": {"type": "string", "description": "补全后的整个查询（已输入的前几个词保留）"},
+                                   "kind": {"enum": ["word", "title"], "description": "词典词语或条目标题"}}}},
+            },
+            "additionalProperties": False,
+        },
         "IndexReport": {
             "type": "object",
             "required": ["added", "updated", "unchanged", "total"],
@@ -131,19 +149,25 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
         return {"name": name, "in": where, "required": required, "schema": schema, "description": description}
 
     item_id = param("id", {"type": "string"}, "条目 ID（16 位十六进制）", True, "path")
-    return {
+    document = {
         "openapi": "3.1.0",
         "info": {"title": "bulletin-search API", "version": "1.0.0",
-                 "description": "工作简报检索：关键词、语义、混合检索，相似条目。错误统一为 {\"error\": {\"code\", \"message\"}}。"},
+                 "description": "工作简报检索：关键词、语义、混合检索，相似条目。" + QUERY_SYNTAX
+                                + "错误统一为 {\"error\": {\"code\", \"message\"}}。"},
         "paths": {
             "/api/search": {"get": {
+                "operationId": "search",
                 "summary": "检索条目",
+                "description": QUERY_SYNTAX,
                 "parameters": [
-                    param("q", {"type": "string", "minLength": 1, "maxLength": s.max_query_chars}, "查询：词语、\"短语\"、-排除词", True),
+                    param("q", {"type": "string", "minLength": 1, "maxLength": s.max_query_chars},
+                          "查询，如 融资 座谈会（两个词都要满足）、融资 或 贷款、\"政银企座谈会\"、融资 -座谈会", True),
                     param("mode", {"enum": ["hybrid", "keyword", "semantic"]}, "检索模式，默认 hybrid"),
-                    param("units", {"type": "string"}, "单位，逗号分隔或重复参数（任一匹配）"),
+                    param("units", {"type": "string"}, "单位，逗号分隔或重复参数（任一匹配）；也可写 unit"),
                     param("from", {"type": "string", "format": "date"}, "起始日期 YYYY-MM-DD"),
                     param("to", {"type": "string", "format": "date"}, "截止日期 YYYY-MM-DD"),
+                    param("year", {"type": "string", "pattern": r"^\d{4}$"}, "年份（代替 from/to）"),
+                    param("month", {"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$"}, "月份 YYYY-MM（代替 year、from/to）"),
                     param("kind", {"enum": ["measure", "brief", "article"]}, "类型"),
                     param("series", {"type": "string"}, "刊物名"),
                     param("issue", {"type": "integer", "minimum": 0}, "期号"),
@@ -152,17 +176,30 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                 ],
                 "responses": {"200": _json(_ref("SearchResponse"), "检索结果"), "400": ERRORS["400"], "503": ERRORS["503"]},
             }},
+            "/api/suggest": {"get": {
+                "operationId": "suggest",
+                "summary": "输入提示：包含已输入文字的条目标题和词典词语",
+                "description": "补全最后一个词（前面的词保留）；以该文字开头的在前，包含它的在后。",
+                "parameters": [
+                    param("q", {"type": "string", "maxLength": s.max_query_chars}, "已输入的文字；为空时没有提示", True),
+                    param("limit", {"type": "integer", "minimum": 1, "maximum": s.max_limit}, f"条数，默认 {s.suggest_limit}"),
+                ],
+                "responses": {"200": _json(_ref("SuggestResponse"), "提示"), "400": ERRORS["400"], "503": ERRORS["503"]},
+            }},
             "/api/items/{id}": {"get": {
+                "operationId": "getItem",
                 "summary": "一个条目的全文与元数据", "parameters": [item_id],
                 "responses": {"200": _json(_ref("Item"), "条目"), "404": ERRORS["404"]},
             }},
             "/api/items/{id}/similar": {"get": {
+                "operationId": "similarItems",
                 "summary": "与该条目相似的条目",
                 "parameters": [item_id, param("other_units", {"type": "boolean"}, "只看其他单位"),
                                param("limit", {"type": "integer", "minimum": 1, "maximum": s.max_limit}, "条数")],
                 "responses": {"200": _json(_ref("SimilarResponse"), "相似条目"), "400": ERRORS["400"], "404": ERRORS["404"]},
             }},
             "/api/similar": {"post": {
+                "operationId": "similarToText",
                 "summary": "与一段文字（如草稿）相似的条目",
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["text"],
@@ -171,11 +208,12 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                 "responses": {"200": _json(_ref("SimilarResponse"), "相似条目"), "400": ERRORS["400"],
                               "413": _json(_ref("Error"), "请求体过大")},
             }},
-            "/api/units": {"get": {"summary": "单位及条目数", "responses": {"200": _json(_ref("Units"), "单位")}}},
-            "/api/stats": {"get": {"summary": "索引概况", "responses": {"200": _json(_ref("Stats"), "概况")}}},
-            "/api/health": {"get": {"summary": "服务与索引状态", "responses": {
+            "/api/units": {"get": {"operationId": "listUnits", "summary": "单位及条目数", "responses": {"200": _json(_ref("Units"), "单位")}}},
+            "/api/stats": {"get": {"operationId": "getStats", "summary": "索引概况", "responses": {"200": _json(_ref("Stats"), "概况")}}},
+            "/api/health": {"get": {"operationId": "getHealth", "summary": "服务与索引状态", "responses": {
                 "200": _json(_ref("Health"), "正常"), "503": _json(_ref("Health"), "索引不可用")}}},
             "/api/index": {"post": {
+                "operationId": "indexFile",
                 "summary": "上传并索引一个简报文件（默认关闭，需管理令牌）",
                 "security": [{"bearer": []}],
                 "requestBody": {"content": {"multipart/form-data": {"schema": {
@@ -187,3 +225,6 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
         },
         "components": {"schemas": schemas, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
     }
+    if server_url:
+        document["servers"] = [{"url": server_url, "description": "本服务"}]
+    return document

@@ -5,19 +5,21 @@ import re
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Response, current_app, render_template, request, send_file, url_for
 from werkzeug.datastructures import MultiDict
 
 from search.export import to_csv, to_docx
 from search.item import KIND_LABELS
-from search.params import SearchRequest, parse_search_request
+from search.params import MODE_LABELS, SearchRequest, parse_search_request
 from search.query import QueryError
 from search.service import ServiceUnavailable
 
 from . import error_response, service_of
+from .charts import time_chart
+from .hints import OTHER_MODES, fewer_words
+from .sources import source_path
 
 pages = Blueprint("pages", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
-MODE_LABELS = {"hybrid": "综合", "keyword": "关键词", "semantic": "语义"}
 ITEM_ID = re.compile(r"^[0-9a-f]{16}$")
 PAGE_LINKS = 9  # page numbers shown around the current page
 
@@ -62,14 +64,20 @@ def _request_with_page() -> SearchRequest:
 def search() -> Any:
     req = _request_with_page()
     engine = _engine()
+    max_chars = _settings().search.max_query_chars
+    too_long = req.too_long(max_chars)  # a pasted paragraph: offered to the draft check, text kept
     result = None
-    if req.q.strip():
+    if req.q.strip() and not too_long:
         result = engine.search(req.q, mode=req.mode, filters=req.filters, limit=req.limit, offset=req.offset,
                                sort=req.sort)
     limit = req.limit or _settings().search.default_limit
     page = req.offset // limit + 1
     pages_total = (result["total"] + limit - 1) // limit if result else 0
     first = max(1, min(page - PAGE_LINKS // 2, pages_total - PAGE_LINKS + 1))
+
+    def url(**changes: Any) -> str:
+        return url_for("pages.search") + "?" + urlencode(req.query_args(**changes))
+
     return render_template(
         "search.html",
         req=req,
@@ -78,10 +86,15 @@ def search() -> Any:
         page=page,
         pages_total=pages_total,
         page_numbers=range(first, min(pages_total, first + PAGE_LINKS - 1) + 1),
-        url=lambda **changes: url_for("pages.search") + "?" + urlencode(req.query_args(**changes)),
+        url=url,
         export=lambda fmt: url_for(f"pages.export_{fmt}") + "?" + urlencode(req.query_args()),
         stats=engine.stats() if not result else None,
-        active_filters=req.filters.describe(),
+        active_filters=req.describe(),
+        chart=time_chart(result["facets"], req.year, req.month, url) if result else None,
+        fewer=fewer_words(req.q) if result and not result["total"] else [],
+        other_modes=OTHER_MODES[result["mode"]] if result else (),
+        too_long=too_long,
+        max_chars=max_chars,
     )
 
 
@@ -92,7 +105,19 @@ def item(item_id: str) -> Any:
     if found is None:
         return error_response(404, "not_found", "没有这个条目，它可能已从索引中删除。")
     similar = engine.similar(found.id, other_units=bool(found.units), limit=_settings().search.similar_limit)
-    return render_template("item.html", item=found, similar=similar["results"], other_units=bool(found.units))
+    return render_template("item.html", item=found, similar=similar["results"], other_units=bool(found.units),
+                           has_source_file=source_path(engine, found) is not None)
+
+
+@pages.get("/items/<path:item_id>/source")
+def item_source(item_id: str) -> Any:
+    """The file the item was read from, as indexed (only files the index lists are ever sent)."""
+    engine = _engine()
+    found = engine.get(item_id) if ITEM_ID.match(item_id) else None
+    path = source_path(engine, found) if found else None
+    if path is None:
+        return error_response(404, "not_found", "这个条目的原始文件已不在服务器上。")
+    return send_file(path, as_attachment=True, download_name=path.name)
 
 
 @pages.get("/issue")
@@ -130,7 +155,8 @@ def _export(fmt: str) -> Response:
     if fmt == "csv":
         body, mime = to_csv(result), "text/csv"
     else:
-        body, mime = to_docx(result), "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        body = to_docx(result, req.describe())
+        mime = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     response = Response(body, mimetype=mime)
     name = f"检索结果-{req.q[:20]}.{fmt}"
     from urllib.parse import quote

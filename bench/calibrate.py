@@ -31,7 +31,7 @@ MODE_FEATURES = {
 }
 L2 = 1.0  # L2 penalty ½·L2·|w|² against the summed log-loss (scikit-learn's C = 1)
 LOSS_SCALE = 1000.0  # both terms divided by this: the same optimum, better conditioned
-GRADE2_WEIGHT = 2.0
+GRADE2_WEIGHT = 3.0
 
 
 def flat(text: str) -> str:

@@ -85,6 +85,16 @@ class ComposedEmbedder:
     def dim(self) -> int:
         return self.real.dim
 
+    def embed_items(self, batch, progress=None):
+        """Passage vectors composed from sentence vectors; items are their passages' mean."""
+        from search.embedding import ItemVectors
+
+        passages = self.embed_passages(batch.texts, progress)
+        sums = np.add.reduceat(passages, batch.indptr[:-1], axis=0) if len(batch.texts) else \
+            np.zeros((0, self.dim), np.float32)
+        items = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+        return ItemVectors(items.astype(np.float32), passages, batch.indptr, batch.spans)
+
     def embed_passages(self, texts, progress=None) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for n, text in enumerate(texts):

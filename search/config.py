@@ -84,9 +84,9 @@ class ModelWeights:
 
 
 # The shipped calibration (config.toml [relevance.*]; `python -m bench.calibrate` refits it).
-HYBRID_WEIGHTS = ModelWeights(intercept=-3.17, coverage=2.86, exact=0.298, title=0.267, bm25=0.744, semantic=0.563, passage=0.65, gap=0.901, generic=-1.022)
-KEYWORD_WEIGHTS = ModelWeights(intercept=-5.63, coverage=3.218, exact=-1.079, title=1.366, bm25=4.607, semantic=0.0, passage=0.0, gap=0.0, generic=0.0)
-SEMANTIC_WEIGHTS = ModelWeights(intercept=-5.303, coverage=0.0, exact=0.0, title=0.0, bm25=0.0, semantic=0.896, passage=1.049, gap=0.709, generic=-1.147)
+HYBRID_WEIGHTS = ModelWeights(intercept=-2.756, coverage=2.342, exact=0.198, title=-0.109, bm25=1.471, semantic=0.547, passage=0.635, gap=0.935, generic=-1.054)
+KEYWORD_WEIGHTS = ModelWeights(intercept=-5.353, coverage=2.15, exact=-0.725, title=0.73, bm25=5.37, semantic=0.0, passage=0.0, gap=0.0, generic=0.0)
+SEMANTIC_WEIGHTS = ModelWeights(intercept=-5.13, coverage=0.0, exact=0.0, title=0.0, bm25=0.0, semantic=0.928, passage=1.062, gap=0.714, generic=-1.224)
 
 
 @dataclass(frozen=True)
@@ -97,8 +97,10 @@ class RelevanceSettings:
     long_item_passages: int = 4
     feedback_items: int = 3
     feedback_weight: float = 0.5
+    feedback_min_probability: float = 0.3
     feedback_margin: float = 3.0
     feedback_candidates: int = 2000
+    keyword_min_coverage: float = 0.0
     hybrid: ModelWeights = field(default_factory=lambda: HYBRID_WEIGHTS)
     keyword: ModelWeights = field(default_factory=lambda: KEYWORD_WEIGHTS)
     semantic: ModelWeights = field(default_factory=lambda: SEMANTIC_WEIGHTS)
@@ -229,6 +231,8 @@ def _section(cls: type, values: Any, base: Path, config_path: Path, section: str
             kwargs[key] = _section(f.default_factory().__class__, value, base, config_path, f"{section}.{key}")
             continue
         kwargs[key] = _coerce(f.default, value, base, f"{where} {key}")
+        if (section, key) in SHIPPED and not kwargs[key].exists() and not Path(value).is_absolute():
+            kwargs[key] = (PROJECT_ROOT / value).resolve()  # a copied config.toml still finds the shipped files
         allowed = CHOICES.get((section, key))
         if allowed and value not in allowed:
             raise ConfigError(f"{where} {key} = {value!r}：可选 {', '.join(allowed)}")
@@ -237,8 +241,12 @@ def _section(cls: type, values: Any, base: Path, config_path: Path, section: str
     return cls(**kwargs)
 
 
+# Settings that are lists of paths (resolved like single paths); other lists hold plain strings.
+PATH_LISTS = {"watch folders"}
+
+
 def _coerce(default: Any, value: Any, base: Path, where: str) -> Any:
-    if isinstance(default, tuple):  # a list of folders
+    if isinstance(default, tuple) and any(where.endswith(name.replace(" ", "] ")) for name in PATH_LISTS):
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{where} 应为路径字符串的列表")
         return tuple(_coerce(Path(), v, base, where) for v in value)

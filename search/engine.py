@@ -10,6 +10,7 @@ whoosh (the index of record). The pieces live in their own modules: query syntax
 from __future__ import annotations
 
 import functools
+import re
 import weakref
 from collections.abc import MutableMapping
 from pathlib import Path
@@ -33,6 +34,17 @@ from .store import IndexUnavailable, read_manifest
 from .suggest import SHIPPED_DICT, Suggester, dictionary_words
 
 MODES = ("hybrid", "keyword", "semantic")
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def has_cjk(text: str) -> bool:
+    return bool(_CJK.search(text))
+
+
+def _no_meaning(rows: int) -> relevance.SemanticEvidence:
+    """Semantic evidence of a part that carries none (every cosine at the bottom)."""
+    empty = np.full(rows, -1.0, dtype=np.float32)
+    return relevance.SemanticEvidence(empty, empty, 0.0)
 SORTS = ("relevance", "newest", "oldest")
 NEVER = np.float32(-1e9)  # log-odds of an item excluded outright (phrase absent, excluded word present)
 
@@ -132,7 +144,8 @@ class SearchEngine:
         fusion = self.settings.search.fusion if mode == "hybrid" else "calibrated"
         evidence = self._evidence(parsed, mode)
         if fusion == "calibrated":
-            odds = self._combine(parsed, evidence, getattr(rel, mode))
+            min_coverage = rel.keyword_min_coverage if mode == "keyword" else 0.0
+            odds = self._combine(parsed, evidence, getattr(rel, mode), min_coverage)
             match = mask & (odds >= threshold)
             return ranked_rows(np.flatnonzero(match), odds), relevance.probability(odds), match
         kw = self._combine(parsed, evidence, rel.keyword)
@@ -150,8 +163,10 @@ class SearchEngine:
 
         Semantic evidence takes two passes (pseudo-relevance feedback, Rocchio): the query
         vectors are moved towards the mean of the best `relevance.feedback_items` items of a
-        first pass, and the plausible matches of that pass are scored again. Items described
-        in other words than the query's find each other through the best matches."""
+        first pass (those at least `feedback_min_probability` likely), and the plausible
+        matches of that pass are scored again. Items described in other words than the
+        query's find each other through the best matches; a query nothing matches well gets
+        no feedback, so noise is not amplified."""
         snap = self.snapshot
         rel = self.settings.relevance
         parts = parsed.parts
@@ -167,6 +182,9 @@ class SearchEngine:
             best = semantic.best_passages(snap, queries, item_cos, rel.passage_candidates)
             sem = [relevance.SemanticEvidence(item_cos[:, j], best[:, j], float(queries[j] @ snap.background.mean))
                    for j in range(len(parts))]
+            for j, part in enumerate(parts):
+                if not self._meaningful(part, table):
+                    sem[j] = _no_meaning(snap.size)
         evidence = self._features(parts, kws, sem, phrases, keyword_side)
         if not semantic_side or rel.feedback_items <= 0:
             return evidence
@@ -176,6 +194,9 @@ class SearchEngine:
         if not len(live):
             return evidence
         top = live[np.argsort(-first[live], kind="stable")[: rel.feedback_items]]
+        top = top[first[top] >= relevance.logit(rel.feedback_min_probability)]
+        if not len(top):  # no confident first matches: feedback would only amplify noise
+            return evidence
         centroid = snap.vectors_of(np.sort(top)).mean(axis=0)
         moved = queries + rel.feedback_weight * centroid
         moved /= np.linalg.norm(moved, axis=1, keepdims=True)
@@ -184,11 +205,20 @@ class SearchEngine:
         rows = np.flatnonzero(plausible & snap.live)
         items, passages = semantic.rescore(snap, moved, rows)
         for j in range(len(parts)):
+            if not self._meaningful(parts[j], table):
+                continue
             item_j = np.full(snap.size, -1.0, dtype=np.float32)  # rows beyond the plausible ones: no evidence
             best_j = np.full(snap.size, -1.0, dtype=np.float32)
             item_j[rows], best_j[rows] = items[:, j], passages[:, j]
             sem[j] = relevance.SemanticEvidence(item_j, best_j, float(moved[j] @ snap.background.mean))
         return self._features(parts, kws, sem, phrases, keyword_side)
+
+    @staticmethod
+    def _meaningful(part: Part, table: TermTable) -> bool:
+        """Whether the model's reading of a part can be trusted: it has Chinese characters, or
+        the archive uses one of its words. A string such as xyzzy or 12345678 that no item
+        contains gets no semantic matches (e5 places such noise as close to texts as a topic)."""
+        return has_cjk(part.text) or any(table.hits(t).df for unit in part.units for t in unit.terms)
 
     def _features(self, parts: list[Part], kws: list, sem: list, phrases: dict[int, np.ndarray],
                   keyword_side: bool) -> list[tuple[Part, dict[str, np.ndarray]]]:
@@ -202,14 +232,17 @@ class SearchEngine:
         return out
 
     def _combine(self, parsed: ParsedQuery, evidence: list[tuple[Part, dict[str, np.ndarray]]],
-                 weights: Any) -> np.ndarray:
-        """Parts of an alternative must all hold (minimum); alternatives widen (maximum)."""
+                 weights: Any, min_coverage: float = 0.0) -> np.ndarray:
+        """Parts of an alternative must all hold (minimum); alternatives widen (maximum). A part
+        whose words are less present than min_coverage does not hold at all (keyword mode)."""
         n = self.snapshot.size
         by_part = {}
         for part, feats in evidence:
             odds = relevance.log_odds(weights, {k: v for k, v in feats.items() if not k.startswith("_")}, n)
             if "_phrase" in feats:
                 odds[~feats["_phrase"]] = NEVER
+            if min_coverage > 0 and "coverage" in feats:
+                odds[feats["coverage"] < min_coverage] = NEVER
             by_part[id(part)] = odds
         total = np.full(n, NEVER, dtype=np.float32)
         for alternative in parsed.alternatives:

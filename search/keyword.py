@@ -9,7 +9,8 @@ partly when some are.
 
   coverage = Σ weight(unit) × credit(unit) / Σ weight(unit)     in [0, 1]
   title    = the same over the title only
-  bm25     = Σ BM25F of the unit's terms / Σ weight(unit)         (the part's own scale)
+  bm25     = Σ BM25F of the unit's terms / Σ weight(unit)         (the part's own scale;
+             a sub-word's BM25F counts by its share, so 服务 adds little to 志愿服务)
 
 All three are dense arrays over the snapshot's rows, built from posting lists.
 """
@@ -23,7 +24,6 @@ import numpy as np
 from .analysis import Unit
 from .snapshot import Snapshot, TermHits
 
-SUB_WORD_SHARE = 0.5  # a unit found only through its sub-words scores half their BM25F
 RUN_PARTIAL = 0.9  # a run of characters with only some of its bigrams: credit of the best one, scaled
 
 
@@ -115,10 +115,10 @@ def _unit(unit: Unit, table: TermTable, coverage: np.ndarray, title: np.ndarray,
         share = min(1.0, sub_idf[sub] / weight) if weight > 0 else 0.0
         _credit_into(credit, hits.rows, share)
         _credit_into(tcredit, hits.title_rows, share)
-        sub_bm[hits.rows] += sub_idf[sub] * hits.weights
+        sub_bm[hits.rows] += share * sub_idf[sub] * hits.weights
     credit[whole.rows] = 1.0
     tcredit[whole.title_rows] = 1.0
-    unit_bm = SUB_WORD_SHARE * sub_bm
+    unit_bm = sub_bm
     unit_bm[whole.rows] = table.idf(unit.text) * whole.weights
     coverage += weight * credit
     title += weight * tcredit

@@ -311,3 +311,9 @@ def stop_process(process, sig: int) -> None:
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+def indexed_items(engine) -> list:
+    """Every live item of an engine's index, read from its records (tests only: the engine
+    itself never holds all items in memory)."""
+    return [item for _row, item in engine.snapshot.iter_items()]

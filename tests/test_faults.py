@@ -61,20 +61,30 @@ def extra(tmp_path_factory, sample_items):
 
 
 @pytest.mark.slow
-def test_kill_at_every_stage(index_copy, extra, settings):
+def test_kill_at_every_stage(index_copy, extra, settings, tmp_path):
+    """merge_factor = 2: the run's new segment merges with the sample's, so the merge stage is
+    reached too."""
+    config = tmp_path / "merging.toml"
+    config.write_text((Path(settings.source).read_text(encoding="utf-8")
+                       .replace("merge_factor = 8", "merge_factor = 2")
+                       .replace('cache_dir = "var/models"', f'cache_dir = "{settings.embedding.cache_dir}"')), encoding="utf-8")
     outcomes = {}
     for point in POINTS:
         env = {**os.environ, KILL_ENV: point}
-        run = subprocess.run(index_cmd(index_copy, extra), env=env, capture_output=True, text=True, timeout=600)
+        run = subprocess.run(index_cmd(index_copy, extra, config=config), env=env, capture_output=True, text=True,
+                             timeout=600)
         assert run.returncode == -signal.SIGKILL, (point, run.stderr[-500:])
         outcomes[point] = count(settings, index_copy)
         expected = 38 + EXTRA if point == "manifest_replaced" else 38
         assert outcomes[point] == expected, (point, outcomes)
         if point == "manifest_replaced":
             break
-    final = subprocess.run(index_cmd(index_copy, extra), capture_output=True, text=True, timeout=600)
+    final = subprocess.run(index_cmd(index_copy, extra, config=config), capture_output=True, text=True, timeout=600)
     assert final.returncode == 0, final.stderr
     assert count(settings, index_copy) == 38 + EXTRA
+    segments = json.loads((index_copy / json.loads((index_copy / MANIFEST).read_text())["generation"]
+                           / "segments.json").read_text())
+    assert len(segments) == 1  # merged
     assert len(list(index_copy.glob("gen-*"))) <= 2  # unfinished generations were swept away
 
 

@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from search.filters import NO_DATE
+
 SLOT_PX = 60  # widest slot: two years do not fill a desktop column with fat bars
 PLOT_HEIGHT = 56  # px of the tallest bar
 TOP = 16  # px above the tallest bar, for its count
@@ -61,12 +63,16 @@ def time_chart(facets: Mapping[str, Mapping[str, int]], year: str | None, month:
 
         return _chart(f"{year}年各月条数", slots, counts, month, href)
     years = sorted(int(k) for k in facets.get("years", {}) if _YEAR.match(k))
-    if len(years) < 2 or year:
+    undated = int(facets.get("years", {}).get(NO_DATE, 0))
+    if len(years) + bool(undated) < 2 or year:
         return None
-    span = [str(y) for y in range(years[0], years[-1] + 1)]
+    span = [str(y) for y in range(years[0], years[-1] + 1)] if years else []
     short = len(span) > MANY_YEARS
     slots = [(y, f"’{y[2:]}" if short else y, f"{y}年") for y in span]
     counts = {y: int(facets["years"].get(y, 0)) for y in span}
+    if undated:  # the last slot: items without a date, so the bars add up to the total
+        slots.append((NO_DATE, NO_DATE, NO_DATE))
+        counts[NO_DATE] = undated
 
     def year_href(key: str) -> str:
         return link(year=key, month=None, **{"from": None, "to": None})

@@ -72,7 +72,8 @@ def write_jsonl(items: Sequence[Item], count: int, path: Path, seed: int = 7) ->
 
 
 class ComposedEmbedder:
-    """Vectors for a large synthetic corpus without hours of embedding: each item's vector is the
+    """Vectors for a large synthetic corpus without hours of embedding: a passage found whole in
+    the pool gets its own real vector; otherwise each passage's vector is the
     normalised mean of its sentences' real vectors (every sentence comes from the sample and is
     embedded once with the real model). Benchmark-only; latency does not depend on the values,
     and the similarity structure stays realistic. Real embedding speed is measured separately."""
@@ -98,6 +99,12 @@ class ComposedEmbedder:
     def embed_passages(self, texts, progress=None) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for n, text in enumerate(texts):
+            whole = self.table.get(text.split("\n", 1)[-1])
+            if whole is not None:  # a passage embedded as it is
+                out[n] = whole / np.linalg.norm(whole)
+                if progress:
+                    progress(1)
+                continue
             parts = [self.table[s] for s in re.split(r"(?<=[。！？])", text.split("\n", 1)[-1].lstrip("△ ")) if s in self.table]
             vector = np.mean(parts, axis=0) if parts else self.real.embed_passages([text])[0]
             out[n] = vector / np.linalg.norm(vector)

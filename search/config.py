@@ -84,9 +84,9 @@ class ModelWeights:
 
 
 # The shipped calibration (config.toml [relevance.*]; `python -m bench.calibrate` refits it).
-HYBRID_WEIGHTS = ModelWeights(intercept=-2.756, coverage=2.342, exact=0.198, title=-0.109, bm25=1.471, semantic=0.547, passage=0.635, gap=0.935, generic=-1.054)
-KEYWORD_WEIGHTS = ModelWeights(intercept=-5.353, coverage=2.15, exact=-0.725, title=0.73, bm25=5.37, semantic=0.0, passage=0.0, gap=0.0, generic=0.0)
-SEMANTIC_WEIGHTS = ModelWeights(intercept=-5.13, coverage=0.0, exact=0.0, title=0.0, bm25=0.0, semantic=0.928, passage=1.062, gap=0.714, generic=-1.224)
+HYBRID_WEIGHTS = ModelWeights(intercept=-2.351, coverage=1.857, exact=0.542, title=-0.62, bm25=1.679, semantic=0.499, passage=0.609, gap=0.977, generic=-1.045)
+KEYWORD_WEIGHTS = ModelWeights(intercept=-5.313, coverage=0.472, exact=0.876, title=0.152, bm25=5.366, semantic=0.0, passage=0.0, gap=0.0, generic=0.0)
+SEMANTIC_WEIGHTS = ModelWeights(intercept=-4.927, coverage=0.0, exact=0.0, title=0.0, bm25=0.0, semantic=0.856, passage=1.074, gap=0.705, generic=-1.144)
 
 
 @dataclass(frozen=True)
@@ -101,6 +101,7 @@ class RelevanceSettings:
     feedback_margin: float = 3.0
     feedback_candidates: int = 2000
     keyword_min_coverage: float = 0.0
+    idf_reference_items: int = 20_000
     hybrid: ModelWeights = field(default_factory=lambda: HYBRID_WEIGHTS)
     keyword: ModelWeights = field(default_factory=lambda: KEYWORD_WEIGHTS)
     semantic: ModelWeights = field(default_factory=lambda: SEMANTIC_WEIGHTS)

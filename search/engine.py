@@ -172,7 +172,7 @@ class SearchEngine:
         parts = parsed.parts
         keyword_side = mode != "semantic"
         semantic_side = mode != "keyword"
-        table = TermTable(snap)
+        table = TermTable(snap, rel.idf_reference_items)
         kws = [part_evidence(p.units, table) if keyword_side or p.phrase else None for p in parts]
         phrases = {j: self._phrase_mask(p, table) for j, p in enumerate(parts) if p.phrase}
         sem: list[relevance.SemanticEvidence | None] = [None] * len(parts)
@@ -276,7 +276,7 @@ class SearchEngine:
     def _excluded(self, parsed: ParsedQuery) -> np.ndarray:
         out = np.zeros(self.snapshot.size, dtype=bool)
         if parsed.excluded:
-            table = TermTable(self.snapshot)
+            table = TermTable(self.snapshot, self.settings.relevance.idf_reference_items)
             for part in parsed.excluded:
                 out |= self._phrase_mask(part, table) if part.phrase else self._rows_with_all(part, table)
         return out

@@ -38,9 +38,10 @@ class KeywordEvidence:
 class TermTable:
     """Term lookups for one query, cached (a term may appear in several units and parts)."""
 
-    def __init__(self, snapshot: Snapshot) -> None:
+    def __init__(self, snapshot: Snapshot, reference_items: int = 0) -> None:
         self.snapshot = snapshot
         self.size = snapshot.size
+        self.reference = max(snapshot.size, reference_items)
         self._hits: dict[str, TermHits] = {}
 
     def hits(self, term: str) -> TermHits:
@@ -50,8 +51,11 @@ class TermTable:
         return found
 
     def idf(self, term: str) -> float:
+        """BM25's IDF, counted as if the archive held at least relevance.idf_reference_items
+        items: items that do not contain a word then leave its weight alone, so adding
+        unrelated items to an archive below that size changes no query's keyword evidence."""
         df = self.hits(term).df
-        return math.log(1.0 + (self.size - df + 0.5) / (df + 0.5))
+        return math.log(1.0 + (self.reference - df + 0.5) / (df + 0.5))
 
 
 def part_evidence(units: list[Unit], table: TermTable) -> KeywordEvidence:

@@ -126,6 +126,11 @@ class BM25FScorer:
                 out[self.weights.indices[start:end]] += self.weights.data[start:end]  # rows unique per column
         return out
 
+    def doc_freq(self, term: str) -> int:
+        """Items holding the term in any field (the draft check scores only a draft's rarest words)."""
+        col = self.index.get(term)
+        return 0 if col is None else int(self.present.indptr[col + 1] - self.present.indptr[col])
+
     def rows_with_all(self, terms: Iterable[str]) -> np.ndarray:
         """Rows containing every term (in any field)."""
         mask = np.ones(self.rows, dtype=bool)

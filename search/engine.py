@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from . import keyword
+from . import keyword, reuse
 from .analysis import get_analyzer
 from .bm25f import BM25FScorer, TermCounts
 from .config import Settings
@@ -304,28 +304,30 @@ class SearchEngine:
         if other_units and item.units:
             mine = set(item.units)
             mask &= np.array([not (mine & set(i.units)) for i in self.items], dtype=bool)
-        return self._nearest(np.asarray(self.vectors[row]), mask, limit, {"id": item_id, "other_units": other_units})
+        results, _check = self._nearest(np.asarray(self.vectors[row]), mask, limit, item.text)
+        return {"id": item_id, "other_units": other_units, "results": results}
 
     def similar_text(self, text: str, limit: int | None = None) -> dict[str, Any]:
-        text = (text or "").strip()
-        if not text:
+        if not (text or "").strip():
             raise QueryError("文本为空")
-        vector = self.embedder.embed_passages([text])[0]
-        return self._nearest(vector, np.ones(len(self.ids), dtype=bool), limit, {"text": text[:200]})
+        vector = self.embedder.embed_passages([text.strip()])[0]
+        results, check = self._nearest(vector, np.ones(len(self.ids), dtype=bool), limit, text)
+        return {"text": text.strip()[:200], "marked_text": check.marked_draft(), "results": results}
 
-    def _nearest(self, vector: np.ndarray, mask: np.ndarray, limit: int | None, about: dict[str, Any]) -> dict[str, Any]:
+    def _nearest(self, vector: np.ndarray, mask: np.ndarray, limit: int | None,
+                 text: str) -> tuple[list[dict[str, Any]], reuse.DraftCheck]:
+        """Items nearest by vector, with copies of the text (search/reuse.py) found, marked and put first."""
         cfg = self.settings.search
         limit = limit or cfg.similar_limit
         if limit < 1 or limit > cfg.max_limit:
             raise QueryError(f"limit 应在 1 到 {cfg.max_limit} 之间")
         cos = np.asarray(self.vectors @ vector)
-        rows, scores = _sorted(mask, cos)
-        results = []
-        for row in rows[:limit]:
-            result = self._result(int(row), float(cos[row]), None)
-            result["near_duplicate"] = bool(cos[row] >= cfg.near_duplicate)
-            results.append(result)
-        return {**about, "results": results}
+        words = reuse.rare_words((w for w, _s, _e in self.analyzer.words(text)), self.bm25f.doc_freq)
+        rows = reuse.candidates(cos, self.bm25f.scores(words), mask, max(cfg.reuse_candidates, limit))
+        check = reuse.DraftCheck(text, rows, lambda r: self.items[r].text, reuse.ReuseRule.from_settings(cfg))
+        by_cosine = rows[np.lexsort((rows, -cos[rows]))]  # the candidates hold the cosine top `limit`
+        results = [check.annotate(self._result(r, float(cos[r]), None), r) for r in check.ordered(by_cosine, limit)]
+        return results, check
 
     def stats(self) -> dict[str, Any]:
         dates = sorted(d for d in self.dates if d)

@@ -29,6 +29,7 @@ from pathlib import Path
 DEV_DIR = Path(__file__).resolve().parent.parent / "tests" / "data" / "dev"
 TOPIC_QUERIES = 32  # the first 32 queries of qrels.json are the dev set's topics
 SEED = 11
+KINDS = ("exact", "format", "reworded", "rewritten", "paragraph", "same_topic", "unrelated")
 REWRITE_MAX_SHARE = 0.2  # "rewritten": the two replaced sentences are at most this share of the item
 PARAGRAPH_SHARE = (0.25, 0.5)  # "paragraph": the reused run of sentences is this share of the item
 

@@ -4,7 +4,7 @@ e5 cosine cannot tell a copy from a neighbour (a pasted item scores 0.969, unrel
 items ~0.94), so the draft check compares the texts themselves. Both are folded (letters and
 digits only, half-width, lower case, with a map back to the original offsets) and cut into
 overlapping SHINGLE_CHARS-character shingles. Equal shingles at the same relative shift in the
-two texts chain into common substrings (seeds). On each side, seeds closer than GAP_CHARS merge
+two texts chain into common substrings (seeds). On each side, seeds at most GAP_CHARS apart merge
 into one passage (a reworded word or a moved clause does not cut a copied paragraph in two);
 passages shorter than MIN_PASSAGE_CHARS (stock phrases such as 垃圾分类工作) are dropped.
 
@@ -33,7 +33,7 @@ PARTIAL = "partial"  # 部分重复
 SHINGLE_CHARS = 5  # shortest common substring that counts (2-4 characters are single words)
 GAP_CHARS = 8  # seeds this close on one side belong to one passage (edited words, moved clauses)
 MIN_PASSAGE_CHARS = 12  # shorter passages are stock phrases that unrelated items share
-MAX_REPEATS = 8  # a shingle repeated more often in one draft (融融融融融…) is noise, and would pair with every copy in an item
+MAX_REPEATS = 8  # a shingle more frequent in one draft (融融融融融…) is noise and would pair with each copy in an item
 RARE_WORDS = 24  # the draft's rarest words scored to find keyword candidates
 _HASH_BASE = np.uint64(1_000_003)  # polynomial shingle hash, wrapping at 2**64
 _CONTEXT_CHARS = 24  # characters of context kept around a passage in an excerpt

@@ -86,7 +86,8 @@ def test_the_issue_example(engine):
 def test_passages_point_at_the_same_text_on_both_sides(engine):
     item = next(i for i in engine.items if i.title == ISSUE_TITLE)
     parts = sentences(item.text)
-    draft = "本周三上午，街道召开专题会议，听取各社区近期重点任务进展情况汇报。\n" + "".join(parts[1:3]) + "\n下一步，我们将持续总结经验做法。"
+    opening, closing = "本周三上午，街道召开专题会议，听取各社区近期重点任务进展情况汇报。", "下一步，我们将持续总结经验做法。"
+    draft = f"{opening}\n{''.join(parts[1:3])}\n{closing}"
     result = next(r for r in engine.similar_text(draft)["results"] if r["id"] == item.id)
     assert result["reuse"] == PARTIAL and not result["near_duplicate"]
     d_spans, i_spans = result["passages"]["draft"], result["passages"]["item"]
@@ -130,7 +131,7 @@ def test_similar_api_reports_overlap(client, engine):
     data = r.get_json()
     top = data["results"][0]
     assert top["id"] == item.id and top["reuse"] == "near" and top["overlap"] == 1.0
-    assert top["passages"]["item"] == [[0, len(item.text)]] or sum(e - s for s, e in top["passages"]["item"]) >= 0.95 * len(item.text)
+    assert sum(e - s for s, e in top["passages"]["item"]) >= 0.95 * len(item.text)
     assert data["marked_text"].count("<mark>") >= 1
     by_id = client.get(f"/api/items/{item.id}/similar?limit=3")
     validate(openapi_document(engine.settings), by_id, "SimilarResponse")

@@ -52,6 +52,9 @@ def summary_line(files: int, kinds: Counter, failed: int, duplicates: int = 0) -
     return line
 
 
+REUSE_LABELS = {"near": "几乎相同", "partial": "部分重复"}
+
+
 def results_table(result: dict) -> str:
     rows = [
         (f"{r['score']:.3f}", r["date"] or "-", "、".join(r["units"]) or "-", r["title"], r["id"])
@@ -60,4 +63,8 @@ def results_table(result: dict) -> str:
     head = ""
     if "total" in result:
         head = f"共 {result['total']} 条，显示第 {result['offset'] + 1}–{result['offset'] + len(rows)} 条（{result['mode']}）\n"
+    if any("reuse" in r for r in result["results"]):  # similar items: the draft check's mark and shared share
+        marks = [f"{REUSE_LABELS[r['reuse']]} {r['overlap']:.0%}" if r.get("reuse") else "-" for r in result["results"]]
+        rows = [(mark, *row) for mark, row in zip(marks, rows)]
+        return head + table(("重复", "相似度", "日期", "单位", "标题", "ID"), rows, (13, 6, 10, UNITS_COLUMNS, TITLE_COLUMNS, 16))
     return head + table(("得分", "日期", "单位", "标题", "ID"), rows, (6, 10, UNITS_COLUMNS, TITLE_COLUMNS, 16))

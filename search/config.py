@@ -122,7 +122,9 @@ class SearchSettings:
     snippet_chars: int = 160
     snippet_passages: int = 2
     similar_limit: int = 10
-    near_duplicate: float = 0.97
+    near_duplicate: float = 0.7
+    reuse_passage_chars: int = 40
+    reuse_candidates: int = 50
     suggest_limit: int = 8
 
 

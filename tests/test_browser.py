@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser import ARTIFACTS, make_driver, needs_chromium
+from tests.inputs import indexed_items
 
 pytestmark = needs_chromium
 
@@ -78,14 +79,51 @@ def test_writer_workflow(browser, live_server):
 
 
 def test_near_duplicate_draft_is_marked(browser, live_server, engine):
+    """A pasted item with two sentences reworded is marked 几乎相同, the shared text highlighted in
+    the draft and in the item, on a desktop window and on a 390-pixel-wide phone."""
     from selenium.webdriver.common.by import By
 
-    item = engine.snapshot.item(3)
-    browser.get(live_server + "/draft")
-    browser.find_element(By.NAME, "text").send_keys(item.title + "。" + item.text)
-    browser.find_element(By.CSS_SELECTOR, "form.draft button").click()
-    marked = browser.find_element(By.CSS_SELECTOR, "#draft-results li.near-dup")
-    assert "几乎相同" in marked.text and item.title in marked.text
+    from bench.reuse_pairs import reword, sentences
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    item = next(i for i in indexed_items(engine) if i.title == "区先进制造业开发区着力破解企业融资难题")
+    parts = sentences(item.text)
+    changed = [n for n, s in enumerate(parts) if reword(s) != s][:2]
+    draft = "".join(reword(s) if n in changed else s for n, s in enumerate(parts))
+    try:
+        for name, (width, height) in {"desktop": (1280, 1200), "phone": (390, 844)}.items():
+            browser.set_window_size(width, height)
+            browser.get(live_server + "/draft")
+            browser.find_element(By.NAME, "text").send_keys(draft)
+            browser.find_element(By.CSS_SELECTOR, "form.draft button").click()
+            marked = browser.find_element(By.CSS_SELECTOR, "#draft-results li.near-dup")
+            assert "几乎相同" in marked.text and item.title in marked.text
+            assert "几乎相同" in browser.find_element(By.ID, "reuse-summary").text
+            assert "70%" in browser.find_element(By.ID, "reuse-rule").text
+            draft_marks = browser.find_elements(By.CSS_SELECTOR, "#draft-marked mark")
+            side_draft = marked.find_element(By.CSS_SELECTOR, ".side-draft")
+            side_item = marked.find_element(By.CSS_SELECTOR, ".side-item")
+            draft_side_marks = side_draft.find_elements(By.TAG_NAME, "mark")
+            item_side_marks = side_item.find_elements(By.TAG_NAME, "mark")
+            assert draft_marks and draft_side_marks and item_side_marks
+            assert all(m.value_of_css_property("background-color") not in ("rgba(0, 0, 0, 0)", "transparent")
+                       for m in draft_side_marks + item_side_marks)
+            shared = "".join(m.text for m in item_side_marks)
+            kept = next(s for n, s in enumerate(parts) if n not in changed)
+            assert len(shared) > 0.6 * len(item.text) and kept.strip("。")[:12] in shared
+            assert "".join(m.text for m in draft_side_marks) != draft  # reworded words stay unmarked
+            left, right = side_draft.rect, side_item.rect
+            if name == "desktop":  # side by side
+                assert abs(left["y"] - right["y"]) < 2 and right["x"] > left["x"] + left["width"] - 1
+            else:  # stacked, nothing wider than the screen
+                assert abs(left["x"] - right["x"]) < 2 and right["y"] >= left["y"] + left["height"] - 1
+                assert browser.execute_script("return document.documentElement.scrollWidth") <= width
+            browser.execute_script("arguments[0].scrollIntoView()", browser.find_element(By.ID, "reuse-summary"))
+            browser.save_screenshot(str(ARTIFACTS / f"draft-{name}.png"))
+            browser.execute_script("arguments[0].scrollIntoView()", marked)
+            browser.save_screenshot(str(ARTIFACTS / f"draft-{name}-compare.png"))
+    finally:
+        browser.set_window_size(1280, 1200)
 
 
 def test_script_in_query_never_runs(browser, live_server):

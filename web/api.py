@@ -18,6 +18,7 @@ from .openapi import openapi_document
 
 api = Blueprint("api", __name__)
 ITEM_ID = re.compile(r"^[0-9a-f]{16}$")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _settings():
@@ -92,6 +93,8 @@ def similar_text() -> Any:
         raise QueryError("缺少 text（要比较的一段文字）")
     if len(text) > _settings().search.max_query_chars * 20:
         raise QueryError(f"文字过长，上限 {_settings().search.max_query_chars * 20} 字")
+    if not text.isascii() and _LONE_SURROGATE.search(text):  # JSON "\ud800" decodes to text no encoder accepts
+        raise QueryError("文字含有无效字符（不成对的 UTF-16 代理码位）")
     return jsonify(_engine().similar_text(text, limit=_limit(data.get("limit"))))
 
 

@@ -43,13 +43,36 @@ def openapi_document(settings: Settings, server_url: str | None = None) -> dict[
             "series": nullable_str,
             "kind": {"enum": ["measure", "brief", "article"]},
             "score": {"type": "number"},
-            "near_duplicate": {"type": "boolean"},
         },
         "additionalProperties": False,
+    }
+    spans = {"type": "array", "items": {"type": "array", "prefixItems": [{"type": "integer", "minimum": 0}] * 2,
+                                         "minItems": 2, "maxItems": 2}}
+    share = {"type": "number", "minimum": 0, "maximum": 1}
+    similar_result = {
+        **result,
+        "required": result["required"] + ["near_duplicate", "reuse", "overlap", "item_overlap", "passages"],
+        "properties": {
+            **result["properties"],
+            "score": {"type": "number", "description": "语义向量的余弦相似度（排序用）"},
+            "near_duplicate": {"type": "boolean", "description": f"几乎相同：共同文字占两边各 {s.near_duplicate:.0%} 以上"},
+            "reuse": {"enum": ["near", "partial", None],
+                      "description": f"near = 几乎相同；partial = 部分重复（有连续 {s.reuse_passage_chars} 字以上完全相同）；null = 无"},
+            "overlap": {**share, "description": "草稿（或源条目）的文字见于该条目的比例"},
+            "item_overlap": {**share, "description": "该条目的文字见于草稿的比例"},
+            "passages": {
+                "type": "object", "required": ["draft", "item"], "additionalProperties": False,
+                "description": "完全相同的文字：[起, 止) 字符位置（Unicode 码位），draft 指提交的文字，item 指该条目的 text",
+                "properties": {"draft": spans, "item": spans},
+            },
+            "snippet": {"type": "string", "description": "HTML：已转义；有标记时为相同段落（包在 <mark> 中）及上下文"},
+            "draft_snippet": {"type": "string", "description": "HTML：草稿中相同段落及上下文（仅在有标记时）"},
+        },
     }
     counts = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
     schemas = {
         "Result": result,
+        "SimilarResult": similar_result,
         "SearchResponse": {
             "type": "object",
             "required": ["query", "mode", "total", "offset", "limit", "results", "facets"],
@@ -77,7 +100,8 @@ def openapi_document(settings: Settings, server_url: str | None = None) -> dict[
                 "id": {"type": "string"},
                 "other_units": {"type": "boolean"},
                 "text": {"type": "string"},
-                "results": {"type": "array", "items": _ref("Result")},
+                "marked_text": {"type": "string", "description": "HTML：提交的全文，已转义，见于被标记条目的文字包在 <mark> 中"},
+                "results": {"type": "array", "items": _ref("SimilarResult")},
             },
             "additionalProperties": False,
         },

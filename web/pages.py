@@ -136,12 +136,12 @@ def issue() -> Any:
 @pages.route("/draft", methods=["GET", "POST"])
 def draft() -> Any:
     text = request.form.get("text", "") if request.method == "POST" else ""
-    results = None
+    check = None
     if request.method == "POST":
         if not text.strip():
             raise QueryError("请粘贴一段草稿文字")
-        results = _engine().similar_text(text, limit=_settings().search.similar_limit)["results"]
-    return render_template("draft.html", text=text, results=results, threshold=_settings().search.near_duplicate)
+        check = _engine().similar_text(text, limit=_settings().search.similar_limit)
+    return render_template("draft.html", text=text, check=check, rule=_settings().search)
 
 
 @pages.get("/about")

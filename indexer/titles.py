@@ -173,20 +173,16 @@ def _has_subject_and_verb(clause: str) -> bool:
 
 def _pos_tags(text: str) -> list[tuple[str, str]]:
     tagger = _tagger()
-    with _pos_lock:  # jieba's tokenizer state is not safe to share across threads mid-cut
-        return [(w.word, w.flag) for w in tagger.cut(text, HMM=False)]
+    with _pos_lock:  # one tagger shared by the pipeline's threads
+        return list(tagger.tag(text, hmm=False))
 
 
 @lru_cache(maxsize=1)
 def _tagger():
-    """jieba's part-of-speech tagger on its own tokenizer (loaded once, on first use)."""
-    import logging
+    """jieba's part-of-speech tagger (rjieba, the same dictionary and tags), loaded on first use."""
+    import rjieba
 
-    import jieba
-    import jieba.posseg
-
-    jieba.setLogLevel(logging.WARNING)
-    return jieba.posseg.POSTokenizer(jieba.Tokenizer())
+    return rjieba.Jieba()
 
 
 def _extend(first: str, marked: list[tuple[str, str]], max_chars: int) -> str:

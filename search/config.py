@@ -84,9 +84,9 @@ class ModelWeights:
 
 
 # The shipped calibration (config.toml [relevance.*]; `python -m bench.calibrate` refits it).
-HYBRID_WEIGHTS = ModelWeights(intercept=-2.351, coverage=1.857, exact=0.542, title=-0.62, bm25=1.679, semantic=0.499, passage=0.609, gap=0.977, generic=-1.045)
-KEYWORD_WEIGHTS = ModelWeights(intercept=-5.313, coverage=0.472, exact=0.876, title=0.152, bm25=5.366, semantic=0.0, passage=0.0, gap=0.0, generic=0.0)
-SEMANTIC_WEIGHTS = ModelWeights(intercept=-4.927, coverage=0.0, exact=0.0, title=0.0, bm25=0.0, semantic=0.856, passage=1.074, gap=0.705, generic=-1.144)
+HYBRID_WEIGHTS = ModelWeights(intercept=-2.641, coverage=1.774, exact=0.436, title=-0.349, bm25=1.611, semantic=0.518, passage=0.634, gap=0.91, generic=-1.0)
+KEYWORD_WEIGHTS = ModelWeights(intercept=-5.378, coverage=2.064, exact=-0.279, title=0.609, bm25=5.021, semantic=0.0, passage=0.0, gap=0.0, generic=0.0)
+SEMANTIC_WEIGHTS = ModelWeights(intercept=-4.975, coverage=0.0, exact=0.0, title=0.0, bm25=0.0, semantic=0.842, passage=1.089, gap=0.69, generic=-1.138)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ All three are dense arrays over the snapshot's rows, built from posting lists.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ from .analysis import Unit
 from .snapshot import Snapshot, TermHits
 
 RUN_PARTIAL = 0.9  # a run of characters with only some of its bigrams: credit of the best one, scaled
+MIN_UNIT_CREDIT = 0.5  # keyword evidence needs one word present, or sub-words carrying at least half of one
 
 
 @dataclass
@@ -50,28 +52,45 @@ class TermTable:
             found = self._hits[term] = self.snapshot.term(term)
         return found
 
-    def idf(self, term: str) -> float:
+    def idf(self, term: str, context: int | None = None) -> float:
         """BM25's IDF, counted as if the archive held at least relevance.idf_reference_items
         items: items that do not contain a word then leave its weight alone, so adding
-        unrelated items to an archive below that size changes no query's keyword evidence."""
+        unrelated items to an archive below that size changes no query's keyword evidence.
+        With `context`: within that many documents instead (see part_evidence)."""
         df = self.hits(term).df
-        return math.log(1.0 + (self.reference - df + 0.5) / (df + 0.5))
+        n = self.reference if context is None else max(context, df)
+        return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+    def context(self, units: list[Unit]) -> int:
+        """How many documents hold any term of these units."""
+        rows = [self.hits(t).rows for u in units for t in u.terms]
+        return int(len(np.unique(np.concatenate(rows)))) if rows else 0
 
 
 def part_evidence(units: list[Unit], table: TermTable) -> KeywordEvidence:
+    """The part's evidence. Words weigh by their IDF among the documents that hold any word of
+    the part (not the whole archive): how specific a word is next to the part's other words
+    depends on those documents only, so items unrelated to the part never move it, and a
+    generic word (服务 in 志愿服务) stays weak in any archive. BM25F ranks with the archive's IDF."""
     n = table.size
     coverage = np.zeros(n, dtype=np.float32)
     title = np.zeros(n, dtype=np.float32)
     bm25 = np.zeros(n, dtype=np.float32)
-    total = 0.0
+    weights = rank_weights = 0.0
+    match_idf = table.idf
+    best = np.zeros(n, dtype=np.float32)  # the best credit of any unit
     for unit in units:
-        weight = _unit(unit, table, coverage, title, bm25)
-        total += weight
-    if total > 0:
-        coverage /= total
-        title /= total
-        bm25 /= total
-    return KeywordEvidence(coverage, title, bm25, total)
+        w, rw = _unit(unit, table, match_idf, coverage, title, bm25, best)
+        weights += w
+        rank_weights += rw
+    weak = best < MIN_UNIT_CREDIT  # only generic sub-words (服务 for 志愿服务): no keyword evidence
+    coverage[weak] = title[weak] = bm25[weak] = 0.0
+    if weights > 0:
+        coverage /= weights
+        title /= weights
+    if rank_weights > 0:
+        bm25 /= rank_weights
+    return KeywordEvidence(coverage, title, bm25, weights)
 
 
 def _credit_into(target: np.ndarray, rows: np.ndarray, value: float) -> None:
@@ -80,12 +99,14 @@ def _credit_into(target: np.ndarray, rows: np.ndarray, value: float) -> None:
         target[rows] = np.maximum(target[rows], value)
 
 
-def _unit(unit: Unit, table: TermTable, coverage: np.ndarray, title: np.ndarray, bm25: np.ndarray) -> float:
-    """Add one unit's weighted credit and BM25F into the part's arrays; returns its weight."""
+def _unit(unit: Unit, table: TermTable, match_idf, coverage: np.ndarray, title: np.ndarray,
+          bm25: np.ndarray, best: np.ndarray) -> tuple[float, float]:
+    """Add one unit's weighted credit and BM25F into the part's arrays; returns its weight for
+    coverage (match_idf) and for BM25F (the archive's IDF)."""
     n = table.size
     if unit.kind == "run":
         grams = list(dict.fromkeys(unit.parts))
-        idfs = [table.idf(g) for g in grams]
+        idfs = [match_idf(g) for g in grams]
         weight = max(idfs)
         credit = np.zeros(n, dtype=np.float32)
         tcredit = np.zeros(n, dtype=np.float32)
@@ -99,32 +120,38 @@ def _unit(unit: Unit, table: TermTable, coverage: np.ndarray, title: np.ndarray,
             tpresent = np.zeros(n, dtype=bool)
             tpresent[hits.title_rows] = True
             tevery &= tpresent
-            _credit_into(credit, hits.rows, RUN_PARTIAL * idf / weight)
-            _credit_into(tcredit, hits.title_rows, RUN_PARTIAL * idf / weight)
-            bm25[hits.rows] += idf * hits.weights
+            share = RUN_PARTIAL * idf / weight if weight > 0 else 0.0
+            _credit_into(credit, hits.rows, share)
+            _credit_into(tcredit, hits.title_rows, share)
+            bm25[hits.rows] += table.idf(gram) * hits.weights
         credit[every] = 1.0
         tcredit[tevery] = 1.0
+        np.maximum(best, credit, out=best)
         coverage += weight * credit
         title += weight * tcredit
-        return weight
+        return weight, max(table.idf(g) for g in grams)
     whole = table.hits(unit.text)
     subs = [s for s in unit.parts if s != unit.text]
-    sub_idf = {s: table.idf(s) for s in subs}
-    weight = table.idf(unit.text) if whole.df > 0 or not subs else max(sub_idf.values())
+    weight = match_idf(unit.text) if whole.df > 0 or not subs else max(match_idf(s) for s in subs)
+    # A sub-word's share of its word: √(df(word) / df(sub-word)), about √P(word | sub-word), how
+    # strongly the sub-word implies the word in this archive (志愿 → 志愿服务 often, 服务 rarely).
+    # Document frequencies only: items holding neither leave it alone.
+    word_df = whole.df if whole.df > 0 or not subs else max(table.hits(s).df for s in subs)
+    rank_weight = table.idf(unit.text) if whole.df > 0 or not subs else max(table.idf(s) for s in subs)
     credit = np.zeros(n, dtype=np.float32)
     tcredit = np.zeros(n, dtype=np.float32)
-    sub_bm = np.zeros(n, dtype=np.float32)
+    unit_bm = np.zeros(n, dtype=np.float32)
     for sub in subs:
         hits = table.hits(sub)
-        share = min(1.0, sub_idf[sub] / weight) if weight > 0 else 0.0
+        share = min(1.0, math.sqrt((word_df + 0.5) / (hits.df + 0.5)))
         _credit_into(credit, hits.rows, share)
         _credit_into(tcredit, hits.title_rows, share)
-        sub_bm[hits.rows] += share * sub_idf[sub] * hits.weights
+        unit_bm[hits.rows] += share * table.idf(sub) * hits.weights
     credit[whole.rows] = 1.0
     tcredit[whole.title_rows] = 1.0
-    unit_bm = sub_bm
+    np.maximum(best, credit, out=best)
     unit_bm[whole.rows] = table.idf(unit.text) * whole.weights
     coverage += weight * credit
     title += weight * tcredit
     bm25 += unit_bm
-    return weight
+    return weight, rank_weight

@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 CHI_SIM  := /usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata
 
-.PHONY: run test bench install install-test install-bench system-deps test-system-deps clean
+.PHONY: run test test-fast bench install install-test install-bench system-deps test-system-deps clean
 
 # Index the sample bulletins (incremental: instant when nothing changed), then serve the app
 # on http://127.0.0.1:8000 until Ctrl+C.
@@ -61,6 +61,11 @@ test-system-deps:
 
 test: install-test system-deps test-system-deps
 	$(BIN)/python -m pytest
+
+# The edit-test loop: every test that starts no process and drives no browser, and does not build
+# extra indexes with the real model (under 3 minutes). `make test` (what CI runs) is the full suite.
+test-fast: install-test
+	BULLETIN_TEST_FAST=1 $(BIN)/python -m pytest -m "not slow and not subprocess and not browser"
 
 clean:
 	rm -rf var .pytest_cache

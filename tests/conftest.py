@@ -1,6 +1,8 @@
 """Shared fixtures: the sample bulletins, settings, and parsed items (built once per session)."""
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,22 @@ from indexer.ingest import ingest
 from search.config import PROJECT_ROOT, Settings, load_settings
 
 SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
+FAST = os.environ.get("BULLETIN_TEST_FAST") == "1"  # `make test-fast`: no processes, no browser
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """In the fast suite a test that starts a process fails at once, naming the marker it lacks,
+    so the split between `make test-fast` and `make test` cannot silently rot."""
+    if not FAST:
+        return
+    real_init = subprocess.Popen.__init__
+
+    def refuse(self, args, *rest, **kwargs):  # noqa: ANN001
+        raise RuntimeError(f"make test-fast starts no processes ({args!r}): mark this test "
+                           "@pytest.mark.subprocess (or browser)")
+
+    subprocess.Popen.__init__ = refuse  # type: ignore[method-assign]
+    config.add_cleanup(lambda: setattr(subprocess.Popen, "__init__", real_init))
 
 
 @pytest.fixture(scope="session")

@@ -59,6 +59,7 @@ def test_errors_named_and_batch_intact(batch):
     assert len(report.items) == 9
 
 
+@pytest.mark.subprocess
 def test_cli_exit_status_and_stderr(batch):
     out = subprocess.run([str(BULLETIN), "parse", str(batch)], capture_output=True, text=True, timeout=120)
     assert out.returncode == 1
@@ -69,6 +70,7 @@ def test_cli_exit_status_and_stderr(batch):
     assert "失败 8 个文件" in out.stdout and "共 9 个文件，9 条" in out.stdout
 
 
+@pytest.mark.subprocess
 def test_missing_path(tmp_path):
     out = subprocess.run([str(BULLETIN), "parse", str(tmp_path / "nope.txt")], capture_output=True, text=True, timeout=60)
     assert out.returncode == 1 and "文件不存在" in out.stderr

@@ -9,7 +9,7 @@ import pytest
 from tests.browser import ARTIFACTS, make_driver, needs_chromium
 from tests.inputs import indexed_items
 
-pytestmark = needs_chromium
+pytestmark = [needs_chromium, pytest.mark.browser]
 
 
 @pytest.fixture(scope="module")

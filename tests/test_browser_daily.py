@@ -20,7 +20,7 @@ from .inputs import indexed_items
 
 from tests.browser import ARTIFACTS, make_driver, needs_chromium
 
-pytestmark = needs_chromium
+pytestmark = [needs_chromium, pytest.mark.browser]
 PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
 
 

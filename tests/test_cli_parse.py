@@ -6,7 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BULLETIN = Path(sys.executable).parent / "bulletin"
+pytestmark = pytest.mark.subprocess
 
 
 def run(*args: str) -> subprocess.CompletedProcess:

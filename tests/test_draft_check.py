@@ -148,6 +148,7 @@ def test_draft_page_states_the_rule_and_marks_both_sides(client, engine):
     assert "相似度达到" not in page  # the old cosine rule is gone
 
 
+@pytest.mark.subprocess
 def test_cli_similar_text_shows_the_mark(sample_index, engine):
     import subprocess
     import sys

@@ -22,6 +22,7 @@ from search.store import MANIFEST
 from .synthetic import write_jsonl
 
 BULLETIN = Path(sys.executable).parent / "bulletin"
+pytestmark = pytest.mark.subprocess
 EXTRA = 40
 
 

@@ -62,6 +62,7 @@ def test_failed_file_keeps_its_items(tmp_path, corpus, settings):
     assert len(report.failed) == 1 and report.total == 38 and not report.changed
 
 
+@pytest.mark.subprocess
 def test_cli_index_twice_says_nothing_changed(tmp_path, corpus):
     args = [str(BULLETIN), "--index", str(tmp_path / "ix"), "index", str(corpus)]
     first = subprocess.run(args, capture_output=True, text=True, timeout=600)
@@ -72,6 +73,7 @@ def test_cli_index_twice_says_nothing_changed(tmp_path, corpus):
 
 
 @pytest.mark.slow
+@pytest.mark.subprocess
 def test_killing_the_indexer_leaves_a_searchable_index(tmp_path, corpus, settings, sample_items):
     cfg = settings.with_index(tmp_path / "ix")
     build([corpus], cfg)

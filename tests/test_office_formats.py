@@ -16,6 +16,7 @@ from .inputs import SYSTEM_PYTHON, libreoffice_save, parse_without_tools, save_d
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.subprocess,
     pytest.mark.skipif(shutil.which("soffice") is None, reason="make system-deps installs libreoffice-writer-nogui"),
 ]
 MAX = 50 * 1024 * 1024

@@ -18,6 +18,7 @@ from .inputs import CJK_FONT, parse_without_tools, printed_text, render_pages, w
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.subprocess,
     pytest.mark.skipif(shutil.which("tesseract") is None, reason="make system-deps installs tesseract-ocr-chi-sim"),
     pytest.mark.skipif(not CJK_FONT.exists(), reason="make test installs fonts-wqy-microhei"),
 ]

@@ -23,7 +23,7 @@ from search.store import read_manifest
 
 from .inputs import stop_process
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.subprocess]
 BULLETIN = Path(sys.executable).parent / "bulletin"
 MAX = 50 * 1024 * 1024
 # Generous: the machine is shared; the watcher itself waits debounce + settle (under 2 s here).
@@ -136,7 +136,7 @@ def test_sigkill_mid_run_leaves_the_index_whole_and_a_new_watcher_catches_up(tmp
     build([folder], settings.with_index(index))
     before = indexed_ids(index)
 
-    env = {**os.environ, "BULLETIN_KILL_AT": "whoosh_committed"}  # the indexer SIGKILLs itself mid-run
+    env = {**os.environ, "BULLETIN_KILL_AT": "segment_written"}  # the indexer SIGKILLs itself mid-run
     killed = subprocess.Popen([str(BULLETIN), "--index", str(index), "watch", str(folder)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(1)

@@ -161,6 +161,7 @@ def test_exports(client, engine):
     assert "filename*=UTF-8''" in docx_response.headers["Content-Disposition"]
 
 
+@pytest.mark.subprocess
 def test_eval_through_the_running_app_matches_the_bar(live_server):
     script = Path(__file__).parent / "data" / "run_eval.py"
     out = subprocess.run([sys.executable, str(script), "--url", live_server, "--qrels", str(script.with_name("seed_qrels.json"))],

@@ -253,6 +253,7 @@ def readme_client_example() -> str:
     return found.group(1)
 
 
+@pytest.mark.subprocess
 def test_readme_client_example_runs(live_server):
     code = readme_client_example()
     assert "requests" not in code  # standard library only

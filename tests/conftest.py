@@ -14,10 +14,13 @@ SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
 FAST = os.environ.get("BULLETIN_TEST_FAST") == "1"  # `make test-fast`: no processes, no browser
 
 
-def pytest_configure(config: pytest.Config) -> None:
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
     """In the fast suite a test that starts a process fails at once, naming the marker it lacks,
-    so the split between `make test-fast` and `make test` cannot silently rot."""
+    so the split between `make test-fast` and `make test` cannot silently rot. (Collection may
+    still probe for tools, e.g. `python3 -c "import uno"` to decide a skip.)"""
     if not FAST:
+        yield
         return
     real_init = subprocess.Popen.__init__
 
@@ -26,7 +29,10 @@ def pytest_configure(config: pytest.Config) -> None:
                            "@pytest.mark.subprocess (or browser)")
 
     subprocess.Popen.__init__ = refuse  # type: ignore[method-assign]
-    config.add_cleanup(lambda: setattr(subprocess.Popen, "__init__", real_init))
+    try:
+        yield
+    finally:
+        subprocess.Popen.__init__ = real_init  # type: ignore[method-assign]
 
 
 @pytest.fixture(scope="session")

@@ -128,6 +128,15 @@ class SearchSettings:
     suggest_limit: int = 8
 
 
+@dataclass(frozen=True)
+class SimilarSettings:
+    """Label thresholds on the centred cosine (search/likeness.py), measured by bench/similar_labels.py."""
+
+    very_similar: float = 0.36
+    similar: float = 0.303
+    related: float = 0.243
+
+
 # The shipped unit aliases (config.toml [units.aliases]): variant spelling -> canonical name.
 UNIT_ALIASES: dict[str, str] = {"先进制造业开发区": "区先进制造业开发区", "区域管局": "区城管局"}
 
@@ -164,6 +173,7 @@ class Settings:
     embedding: EmbeddingSettings = field(default_factory=EmbeddingSettings)
     relevance: RelevanceSettings = field(default_factory=RelevanceSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
+    similar: SimilarSettings = field(default_factory=SimilarSettings)
     units: UnitSettings = field(default_factory=UnitSettings)
     web: WebSettings = field(default_factory=WebSettings)
     source: Path | None = None  # the config file these came from
@@ -205,6 +215,9 @@ def load_settings(path: str | Path | None = None) -> Settings:
             raise ConfigError(f"{config_path} [web] cors_origins 中的 {origin!r} 不是来源；应写成 "
                               "https://oa.example.gov.cn 或 http://10.0.0.5:8080（协议、主机、端口，末尾不带 /），或 *")
     _check_aliases(sections["units"].aliases, f"{config_path} [units.aliases]")
+    labels = sections["similar"]
+    if not labels.very_similar >= labels.similar >= labels.related:
+        raise ConfigError(f"{config_path} [similar] 应满足 very_similar ≥ similar ≥ related")
     return Settings(**sections, source=config_path.resolve())
 
 

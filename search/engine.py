@@ -325,8 +325,9 @@ class SearchEngine:
         row = self.snapshot.row_of_id(item_id)
         return None if row is None else self.snapshot.item(row)
 
-    def similar(self, item_id: str, other_units: bool = False, limit: int | None = None) -> dict[str, Any]:
-        return self.similar_items.by_id(item_id, other_units, limit)
+    def similar(self, item_id: str, other_units: bool = False, limit: int | None = None,
+                labelled_only: bool = False) -> dict[str, Any]:
+        return self.similar_items.by_id(item_id, other_units, limit, labelled_only)
 
     def similar_text(self, text: str, limit: int | None = None) -> dict[str, Any]:
         return self.similar_items.by_text(text, limit)

@@ -44,7 +44,10 @@ def parse(obj: Context, paths: tuple[str, ...], as_json: bool) -> None:
 
     from .output import item_table, summary_line
 
-    report = ingest(paths, obj.settings.max_file_bytes, obj.settings.parser.brief_title_max_chars)
+    from search.units import UnitAliases
+
+    report = ingest(paths, obj.settings.max_file_bytes, obj.settings.parser.brief_title_max_chars,
+                    UnitAliases(obj.settings.units.aliases))
     items = report.items
     if as_json:
         for item in items:

@@ -63,8 +63,8 @@ def results_table(result: dict) -> str:
     head = ""
     if "total" in result:
         head = f"共 {result['total']} 条，显示第 {result['offset'] + 1}–{result['offset'] + len(rows)} 条（{result['mode']}）\n"
-    if any("reuse" in r for r in result["results"]):  # similar items: the draft check's mark and shared share
+    if any("reuse" in r for r in result["results"]):  # similar items: the draft check's mark, then the plain label
         marks = [f"{REUSE_LABELS[r['reuse']]} {r['overlap']:.0%}" if r.get("reuse") else "-" for r in result["results"]]
-        rows = [(mark, *row) for mark, row in zip(marks, rows)]
+        rows = [(mark, r.get("label") or "-", *row[1:]) for mark, r, row in zip(marks, result["results"], rows)]
         return head + table(("重复", "相似度", "日期", "单位", "标题", "ID"), rows, (13, 6, 10, UNITS_COLUMNS, TITLE_COLUMNS, 16))
     return head + table(("得分", "日期", "单位", "标题", "ID"), rows, (6, 10, UNITS_COLUMNS, TITLE_COLUMNS, 16))

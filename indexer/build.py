@@ -29,7 +29,7 @@ from search.config import Settings
 from search.embedding import Embedder, ItemVectors
 from search.item import Item
 from search.passages import split_items
-from search.segment import FIELDS, Segment, SegmentInput, decode_vectors, write_segment
+from search.segment import FIELDS, STRINGS, Segment, SegmentInput, decode_vectors, write_segment
 from search.store import (
     BACKGROUND,
     FILES,
@@ -46,6 +46,7 @@ from search.store import (
     save_deleted,
     write_json_atomic,
 )
+from search.units import UnitAliases
 
 from .faults import checkpoint
 from .ingest import FileResult, find_files, parse_file
@@ -114,6 +115,7 @@ class _Old:
     entries: list[SegmentEntry] = field(default_factory=list)
     files: dict[str, list[str]] = field(default_factory=dict)
     location: dict[str, tuple[int, int]] = field(default_factory=dict)  # live id -> (segment, row)
+    units: dict[str, tuple[str, ...]] = field(default_factory=dict)  # live id -> its stored units
 
 
 class _Build:
@@ -126,6 +128,8 @@ class _Build:
         self.embedder = embedder or Embedder(settings.embedding, base)
         self.report = BuildReport()
         self.analyzer = get_analyzer(settings.analysis.user_dict, settings.analysis.stop_words)
+        self.aliases = UnitAliases(settings.units.aliases)
+        self.relabelled: set[str] = set()  # kept items rewritten only because their units changed
 
     def run(self, paths: Sequence[str | Path], forget: Sequence[str | Path]) -> BuildReport:
         started = time.perf_counter()
@@ -181,10 +185,15 @@ class _Build:
         old.entries = read_segments(old.gen)
         old.files = read_json(old.gen / FILES, {})
         for k, entry in enumerate(old.entries):
-            ids = np.load(old.gen / entry.name / "ids.npy", mmap_mode="r")
+            folder = old.gen / entry.name
+            ids = np.load(folder / "ids.npy", mmap_mode="r")
+            names = read_json(folder / STRINGS, {}).get("units", [])
+            indptr, codes = np.load(folder / "unit_indptr.npy"), np.load(folder / "unit_codes.npy")
             dead = load_deleted(old.gen / entry.deleted, entry.rows) if entry.deleted else np.zeros(entry.rows, bool)
             for row in np.flatnonzero(~dead):
-                old.location[ids[row].decode("ascii")] = (k, int(row))
+                item_id = ids[row].decode("ascii")
+                old.location[item_id] = (k, int(row))
+                old.units[item_id] = tuple(names[c] for c in codes[indptr[row]:indptr[row + 1]])
         return old
 
     def _parse(self, paths: Sequence[str | Path]) -> list[FileResult]:
@@ -194,7 +203,8 @@ class _Build:
         bar = self.progress("解析", len(files))
         results = []
         for path in files:
-            results.append(parse_file(path, self.settings.max_file_bytes, self.settings.parser.brief_title_max_chars))
+            results.append(parse_file(path, self.settings.max_file_bytes, self.settings.parser.brief_title_max_chars,
+                                      self.aliases))
             bar.update(1)
         bar.close()
         self.report.timings["parse"] = time.perf_counter() - stage
@@ -223,9 +233,37 @@ class _Build:
                         for pos, item_id in enumerate(ids) if item_id not in old_ids and (key, pos) in replaced_slots)
         r.added = len(added) - r.updated
         r.removed = len(removed) - r.updated
+        relabelled = self._relabelled(old, wanted, items_by_id)
+        self.relabelled = {i.id for i in relabelled}
+        added, removed = added + relabelled, removed + [i.id for i in relabelled]  # rewritten last: see _vectors
+        r.updated += len(relabelled)
         r.unchanged = len(wanted) - len(added)
         r.total = len(wanted)
         return added, removed
+
+    def _relabelled(self, old: _Old, wanted: list[str], items_by_id: dict[str, Item]) -> list[Item]:
+        """Kept items whose units change (the id does not depend on them): read again this run
+        with other units, or stored under a name that [units.aliases] now maps to another. So an
+        alias added to config.toml reaches every indexed item on the next run of any folder."""
+        changed: list[Item] = []
+        stale: list[str] = []
+        for item_id in wanted:
+            stored = old.units.get(item_id)
+            if stored is None:
+                continue  # a new item
+            item = items_by_id.get(item_id)
+            if item is not None:
+                if tuple(dict.fromkeys(item.units)) != stored:
+                    changed.append(item)
+            elif self.aliases.apply(stored) != stored:
+                stale.append(item_id)
+        if stale:
+            reader = records.RecordReader(old.gen / records.WHOOSH_DIR)
+            try:
+                changed += [self.aliases.item(reader.item(*old.location[i])) for i in stale]
+            finally:
+                reader.close()
+        return changed
 
     # ------------------------------------------------------- new generation
     def _write_generation(self, old: _Old, gen: Path, added: list[Item], removed: list[str],
@@ -244,7 +282,7 @@ class _Build:
             records.create(whoosh_dir)
 
         stage = time.perf_counter()
-        vectors = self._embed(added)
+        vectors = self._vectors(old, added)
         self.report.timings["embedding"] = time.perf_counter() - stage
         checkpoint("embedded")
 
@@ -295,6 +333,29 @@ class _Build:
                           before_replace=lambda: checkpoint("manifest_temp_written"))
         checkpoint("manifest_replaced")  # the commit point is behind us
         self.report.timings["write"] = time.perf_counter() - stage
+
+    def _vectors(self, old: _Old, added: list[Item]) -> ItemVectors:
+        """Vectors of the items to write, in their order: embedded for new text, copied from the
+        old segments for items rewritten only because their units changed (they come last)."""
+        fresh = [i for i in added if i.id not in self.relabelled]
+        if len(fresh) == len(added):
+            return self._embed(fresh)
+        assert old.manifest is not None  # relabelled items exist only in an old generation
+        dim = old.manifest.dim
+        embedded = self._embed(fresh) if fresh else ItemVectors(  # no model needed to rename units
+            np.zeros((0, dim), np.float32), np.zeros((0, dim), np.float32), np.zeros(1, np.int64), np.zeros((0, 2), np.int32))
+        segments: dict[int, Segment] = {}
+        items, passages, spans, indptr = [embedded.items], [embedded.passages], [embedded.spans], [embedded.indptr]
+        for item in added[len(fresh):]:
+            k, row = old.location[item.id]
+            seg = segments.get(k) or segments.setdefault(k, Segment(old.gen / old.entries[k].name))
+            a, b = seg.passage_rows(row)
+            items.append(decode_vectors(seg.vectors[row:row + 1]))
+            passages.append(decode_vectors(seg.passages[a:b]))
+            spans.append(np.asarray(seg.passage_spans[a:b]))
+            indptr.append(np.array([indptr[-1][-1] + (b - a)], dtype=np.int64))
+        return ItemVectors(np.concatenate(items).astype(np.float32), np.concatenate(passages).astype(np.float32),
+                           np.concatenate(indptr).astype(np.int64), np.concatenate(spans))
 
     def _embed(self, items: list[Item]) -> ItemVectors:
         batch = split_items([(i.title, i.text) for i in items], self.settings.embedding.passage_chars)

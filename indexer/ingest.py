@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from search.item import Item
+from search.units import UnitAliases
 
 from .bulletin import parse_text
 from .records import RecordError, record_to_item
@@ -58,7 +59,8 @@ def find_files(paths: Iterable[str | Path]) -> Iterator[Path]:
             yield path
 
 
-def parse_file(path: Path, max_bytes: int, title_max: int) -> FileResult:
+def parse_file(path: Path, max_bytes: int, title_max: int, aliases: UnitAliases | None = None) -> FileResult:
+    """The items of one file; with aliases, their units under canonical names (as they are indexed)."""
     result = FileResult(str(path))
     if not path.exists():
         result.error = "文件不存在"
@@ -81,6 +83,8 @@ def parse_file(path: Path, max_bytes: int, title_max: int) -> FileResult:
             result.error = "没有可用的记录：" + "；".join(result.warnings[:3])
     if not result.items and not result.error:
         result.error = "没有找到任何条目"
+    if aliases:
+        result.items = [aliases.item(item) for item in result.items]
     return result
 
 
@@ -98,11 +102,12 @@ def with_page_metadata(item: Item, document: Document) -> Item:
     return Item(**fields)
 
 
-def ingest(paths: Iterable[str | Path], max_bytes: int, title_max: int) -> IngestReport:
+def ingest(paths: Iterable[str | Path], max_bytes: int, title_max: int,
+           aliases: UnitAliases | None = None) -> IngestReport:
     report = IngestReport()
     seen: set[str] = set()
     for path in find_files(paths):
-        result = parse_file(path, max_bytes, title_max)
+        result = parse_file(path, max_bytes, title_max, aliases)
         for item in result.items:
             if item.id in seen:
                 report.duplicates += 1

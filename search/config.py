@@ -129,6 +129,29 @@ class SearchSettings:
 
 
 @dataclass(frozen=True)
+class SimilarSettings:
+    """Label thresholds on the centred cosine (search/likeness.py), measured by bench/similar_labels.py."""
+
+    very_similar: float = 0.36
+    similar: float = 0.303
+    related: float = 0.243
+
+
+# The shipped unit aliases (config.toml [units.aliases]): variant spelling -> canonical name.
+UNIT_ALIASES: dict[str, str] = {"先进制造业开发区": "区先进制造业开发区", "区域管局": "区城管局"}
+
+
+@dataclass(frozen=True)
+class UnitSettings:
+    """Unit names (search/units.py): a table, not a nested dataclass, so the office can add any name."""
+
+    aliases: dict[str, str] = field(default_factory=lambda: dict(UNIT_ALIASES))
+
+    def __hash__(self) -> int:  # frozen settings stay hashable although the table is a dict
+        return hash(tuple(sorted(self.aliases.items())))
+
+
+@dataclass(frozen=True)
 class WebSettings:
     host: str = "127.0.0.1"
     port: int = 8000
@@ -150,6 +173,8 @@ class Settings:
     embedding: EmbeddingSettings = field(default_factory=EmbeddingSettings)
     relevance: RelevanceSettings = field(default_factory=RelevanceSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
+    similar: SimilarSettings = field(default_factory=SimilarSettings)
+    units: UnitSettings = field(default_factory=UnitSettings)
     web: WebSettings = field(default_factory=WebSettings)
     source: Path | None = None  # the config file these came from
 
@@ -189,7 +214,32 @@ def load_settings(path: str | Path | None = None) -> Settings:
         if not _ORIGIN.match(origin):
             raise ConfigError(f"{config_path} [web] cors_origins 中的 {origin!r} 不是来源；应写成 "
                               "https://oa.example.gov.cn 或 http://10.0.0.5:8080（协议、主机、端口，末尾不带 /），或 *")
+    _check_aliases(sections["units"].aliases, f"{config_path} [units.aliases]")
+    labels = sections["similar"]
+    if not labels.very_similar >= labels.similar >= labels.related:
+        raise ConfigError(f"{config_path} [similar] 应满足 very_similar ≥ similar ≥ related")
     return Settings(**sections, source=config_path.resolve())
+
+
+def _names(values: Any, where: str) -> dict[str, str]:
+    """A table of name = "name" pairs (such as [units.aliases]), both sides trimmed and non-empty."""
+    if not isinstance(values, dict):
+        raise ConfigError(f"{where} 应为一节 名称 = \"名称\" 的对照表")
+    out: dict[str, str] = {}
+    for key, value in values.items():
+        if not isinstance(value, str) or not value.strip() or not key.strip():
+            raise ConfigError(f"{where} {key} 应对应一个非空的名称字符串，而不是 {value!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _check_aliases(aliases: dict[str, str], where: str) -> None:
+    """Each variant names its unit directly: a target that is itself a variant would make the
+    result depend on the order of lookups."""
+    for variant, canonical in aliases.items():
+        if canonical in aliases:
+            raise ConfigError(f"{where} {variant} = {canonical!r}：{canonical} 本身也是别名（指向 "
+                              f"{aliases[canonical]}），请直接写最终名称")
 
 
 # Settings that take one of a few words.
@@ -230,6 +280,9 @@ def _section(cls: type, values: Any, base: Path, config_path: Path, section: str
         if key not in known:
             raise ConfigError(f"{where}：未知的设置 {key}")
         f = known[key]
+        if f.default_factory is not MISSING and isinstance(f.default_factory(), dict):  # a free table of names
+            kwargs[key] = _names(value, f"{config_path} [{section}.{key}]")
+            continue
         if f.default_factory is not MISSING:  # a nested table, e.g. [relevance.hybrid]
             kwargs[key] = _section(f.default_factory().__class__, value, base, config_path, f"{section}.{key}")
             continue

@@ -13,12 +13,13 @@ import functools
 import re
 import weakref
 from collections.abc import MutableMapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from . import relevance, semantic, snippets
+from . import listing, relevance, semantic, snippets
 from .analysis import fingerprint, get_analyzer
 from .config import Settings
 from .embedding import Embedder
@@ -32,6 +33,7 @@ from .similar import Similar
 from .snapshot import Snapshot
 from .store import IndexUnavailable, read_manifest
 from .suggest import SHIPPED_DICT, Suggester, dictionary_words
+from .units import UnitAliases
 
 MODES = ("hybrid", "keyword", "semantic")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -75,6 +77,7 @@ class SearchEngine:
         weakref.finalize(self, self.snapshot.close)  # whoosh's files close when the engine goes
         self.analyzer = get_analyzer(analysis.user_dict, analysis.stop_words)
         self.similar_items = Similar(self)
+        self.unit_aliases = UnitAliases(settings.units.aliases)
 
     # ---------------------------------------------------------------- search
     def search(self, q: str, mode: str | None = None, filters: Filters | None = None,
@@ -88,7 +91,7 @@ class SearchEngine:
             raise QueryError("offset 不能小于 0")
         if sort not in SORTS:
             raise QueryError(f"未知的排序 {sort!r}，可选：{', '.join(SORTS)}")
-        filters = filters or Filters()
+        filters = replace(filters or Filters(), aliases=self.unit_aliases)  # any spelling of a unit finds it
         parsed = parse_query(q, self.analyzer, cfg.max_query_chars)
         rows, scores, match = self._rank(parsed, mode, filters.mask(self.snapshot))
         rows = self._sorted(rows, scores, sort)
@@ -108,7 +111,7 @@ class SearchEngine:
                sort: str = "relevance") -> dict[str, Any]:
         """Every result of a search (not one page), capped at max_items, for CSV/Word export."""
         mode = self._mode(mode)
-        filters = filters or Filters()
+        filters = replace(filters or Filters(), aliases=self.unit_aliases)
         parsed = parse_query(q, self.analyzer, self.settings.search.max_query_chars)
         rows, scores, _match = self._rank(parsed, mode, filters.mask(self.snapshot))
         rows = self._sorted(rows, scores, sort)
@@ -322,8 +325,9 @@ class SearchEngine:
         row = self.snapshot.row_of_id(item_id)
         return None if row is None else self.snapshot.item(row)
 
-    def similar(self, item_id: str, other_units: bool = False, limit: int | None = None) -> dict[str, Any]:
-        return self.similar_items.by_id(item_id, other_units, limit)
+    def similar(self, item_id: str, other_units: bool = False, limit: int | None = None,
+                labelled_only: bool = False) -> dict[str, Any]:
+        return self.similar_items.by_id(item_id, other_units, limit, labelled_only)
 
     def similar_text(self, text: str, limit: int | None = None) -> dict[str, Any]:
         return self.similar_items.by_text(text, limit)
@@ -335,6 +339,10 @@ class SearchEngine:
         items = [snap.item(int(r)) for r in rows]
         items = [i for i in items if i.series == series and (date is None or i.date == date)]
         return sorted(items, key=lambda i: (i.source.file if i.source else "", i.source.position if i.source else 0))
+
+    def unit_items(self, name: str, limit: int | None = None, offset: int = 0, sort: str = "newest") -> dict[str, Any]:
+        """A unit's items by date, no query (search/listing.py); any spelling of the unit."""
+        return listing.unit_items(self, name, limit, offset, sort)
 
     def unit_counts(self) -> dict[str, int]:
         return facets(self.snapshot, self.snapshot.live)["units"]

@@ -7,7 +7,6 @@ unit or a date, so the year counts add up to the total, and picking them filters
 from __future__ import annotations
 
 import calendar
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -17,6 +16,7 @@ from .item import KIND_LABELS, KINDS
 from .segment import NO_DATE as NO_DATE_CODE
 from .segment import date_code
 from .snapshot import Snapshot
+from .units import UnitAliases
 
 NO_UNIT = "无单位"
 NO_DATE = "无日期"
@@ -30,11 +30,16 @@ class Filter(Protocol):
 
 @dataclass(frozen=True)
 class UnitFilter:
+    """Items of any of these units (canonical names); `spellings` adds the other names each is
+    known by ([units.aliases]), so items indexed before an alias was added are found too."""
+
     units: tuple[str, ...]
+    spellings: tuple[str, ...] = ()
 
     def mask(self, snapshot: Snapshot) -> np.ndarray:
         out = np.zeros(snapshot.size, dtype=bool)
-        codes = [snapshot.unit_index[u] for u in self.units if u in snapshot.unit_index]
+        names = dict.fromkeys(self.units + self.spellings)
+        codes = [snapshot.unit_index[u] for u in names if u in snapshot.unit_index]
         if codes:
             out[snapshot.unit_rows[np.isin(snapshot.unit_codes, codes)]] = True
         if NO_UNIT in self.units:
@@ -124,7 +129,7 @@ class Filters:
     issue: int | None = None
     year: str | None = None
     month: str | None = None  # YYYY-MM: wins over year and from/to
-    canonical: Callable[[str], str] = field(default=lambda u: u, repr=False, compare=False)
+    aliases: UnitAliases = field(default_factory=UnitAliases, repr=False, compare=False)
 
     def active(self) -> list[Filter]:
         if self.kind and self.kind not in KINDS:
@@ -133,7 +138,8 @@ class Filters:
             raise QueryError(f"未知的类型 {self.kind!r}，可选：{', '.join(KINDS)}")
         out: list[Filter] = []
         if self.units:
-            out.append(UnitFilter(tuple(dict.fromkeys(self.canonical(u) for u in self.units))))
+            units = self.aliases.apply(self.units)
+            out.append(UnitFilter(units, tuple(s for u in units for s in self.aliases.spellings(u)[1:])))
         if self.month:
             last = calendar.monthrange(int(self.month[:4]), int(self.month[5:7]))[1]
             out.append(DateFilter(f"{self.month}-01", f"{self.month}-{last:02d}"))

@@ -11,11 +11,14 @@ from .engine import MODES, SORTS
 from .filters import NO_DATE, Filters
 from .item import KINDS
 from .query import QueryError
+from .units import SORTS as LISTING_SORTS
+from .units import UnitAliases
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _YEAR = re.compile(r"^\d{4}$")
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 MODE_LABELS = {"hybrid": "综合", "keyword": "关键词", "semantic": "语义"}
+SORT_LABELS = {"relevance": "相关度", "newest": "最新", "oldest": "最早"}
 
 
 class MultiMapping(Protocol):
@@ -125,7 +128,11 @@ def _units(args: MultiMapping, names: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(units))
 
 
-def parse_search_request(args: MultiMapping, max_limit: int, require_query: bool = True) -> SearchRequest:
+def parse_search_request(args: MultiMapping, max_limit: int, require_query: bool = True,
+                         aliases: UnitAliases | None = None) -> SearchRequest:
+    """aliases: unit names are taken in their canonical form ([units.aliases]), so a page marks
+    the unit's facet as chosen and says 已筛选 with the name the index uses."""
+    aliases = aliases or UnitAliases()
     q = args.get("q") or ""
     if require_query and not str(q).strip():
         raise QueryError("查询为空，请输入要检索的词语")
@@ -149,9 +156,9 @@ def parse_search_request(args: MultiMapping, max_limit: int, require_query: bool
         raise QueryError("起始日期晚于截止日期")
     sort = _one(args, "sort") or "relevance"
     if sort not in SORTS:
-        raise QueryError(f"未知的排序 {sort[:20]!r}，可选：{', '.join(SORTS)}")
+        raise QueryError(f"未知的排序{_quoted(sort)}，可选：{'、'.join(SORTS)}")
     filters = Filters(
-        units=_units(args, ("units", "unit")),
+        units=aliases.apply(_units(args, ("units", "unit"))),
         date_from=date_from,
         date_to=date_to,
         kind=kind,
@@ -159,6 +166,7 @@ def parse_search_request(args: MultiMapping, max_limit: int, require_query: bool
         issue=_int(args, "issue", None, 0),
         year=year,
         month=month,
+        aliases=aliases,
     )
     return SearchRequest(
         q=str(q),
@@ -168,6 +176,22 @@ def parse_search_request(args: MultiMapping, max_limit: int, require_query: bool
         offset=_int(args, "offset", 0, 0) or 0,
         sort=sort,
     )
+
+
+@dataclass
+class ListingRequest:
+    """A unit page's arguments: no query, only paging and a date order."""
+
+    limit: int | None
+    offset: int
+    sort: str
+
+
+def parse_listing_request(args: MultiMapping, max_limit: int) -> ListingRequest:
+    sort = _one(args, "sort") or LISTING_SORTS[0]
+    if sort not in LISTING_SORTS:
+        raise QueryError(f"未知的排序{_quoted(sort)}，可选：{'、'.join(LISTING_SORTS)}")
+    return ListingRequest(_int(args, "limit", None, 1, max_limit), _int(args, "offset", 0, 0) or 0, sort)
 
 
 def as_multi(mapping: Mapping[str, Any]) -> MultiMapping:

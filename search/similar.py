@@ -1,10 +1,13 @@
-"""Items like a given item, or like a paragraph of a draft: nearest by item vector, with copies
-of the text found by character shingles (search/reuse.py), marked and listed first.
+"""Items like a given item, or like a paragraph of a draft: nearest by item vector once the
+background every bulletin shares is removed (search/likeness.py), each with a plain label
+(很相似 / 相似 / 相关) and the passage the two have most in common; copies of the text found by
+character shingles (search/reuse.py) are marked and listed first, their snippet the shared text.
 
 Candidates for the text comparison: the items nearest by vector and the best on the text's
 rarest words (BM25F), so a copy is found even outside the vector top. "Other units" removes
 every item sharing a reporting unit with the source, through the unit columns (one
-vectorised pass, not a loop over items).
+vectorised pass, not a loop over items); units are stored under one name each (search/units.py),
+so two spellings of one unit do not count as two units.
 """
 from __future__ import annotations
 
@@ -12,14 +15,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import reuse
+from . import reuse, snippets
 from .keyword import TermTable
+from .likeness import Labels, best_pair, centred_cosines
 from .passages import split_items
 from .query import QueryError
-from .semantic import item_cosines
 
 if TYPE_CHECKING:
     from .engine import SearchEngine
+
+# The source of a comparison: its text, its passages' vectors and their spans in that text.
+Passages = tuple[str, np.ndarray, np.ndarray]
+MIN_SHARED_WORD = 2  # single characters shared by two texts say nothing about what they share
 
 
 class Similar:
@@ -33,7 +40,9 @@ class Similar:
             raise QueryError(f"limit 应在 1 到 {cfg.max_limit} 之间")
         return limit
 
-    def by_id(self, item_id: str, other_units: bool = False, limit: int | None = None) -> dict[str, Any]:
+    def by_id(self, item_id: str, other_units: bool = False, limit: int | None = None,
+              labelled_only: bool = False) -> dict[str, Any]:
+        """labelled_only: leave out items below the 相关 threshold (the item page shows only those)."""
         snap = self.engine.snapshot
         limit = self._limit(limit)
         row = snap.row_of_id(item_id)
@@ -47,7 +56,10 @@ class Similar:
             if len(mine):
                 mask[snap.unit_rows[np.isin(snap.unit_codes, mine)]] = False
         vector = snap.vectors_of(np.array([row]))[0]
-        results, _check = self._nearest(vector, mask, limit, snap.item(row).text)
+        source = snap.item(row).text
+        results, _check = self._nearest(vector, mask, limit, source, (source, *snap.passages_of(row)))
+        if labelled_only:
+            results = [r for r in results if r["label"]]
         return {"id": item_id, "other_units": other_units, "results": results}
 
     def by_text(self, text: str, limit: int | None = None) -> dict[str, Any]:
@@ -57,16 +69,17 @@ class Similar:
         limit = self._limit(limit)
         engine = self.engine
         batch = split_items([("", text.strip())], engine.settings.embedding.passage_chars)
-        vector = engine.embedder.embed_items(batch).items[0]
-        results, check = self._nearest(vector, engine.snapshot.live.copy(), limit, text)
+        vectors = engine.embedder.embed_items(batch)
+        passages = (text.strip(), vectors.passages[vectors.indptr[0]:vectors.indptr[1]], vectors.spans)
+        results, check = self._nearest(vectors.items[0], engine.snapshot.live.copy(), limit, text, passages)
         return {"text": text.strip()[:200], "marked_text": check.marked_draft(), "results": results}
 
-    def _nearest(self, vector: np.ndarray, mask: np.ndarray, limit: int,
-                 text: str) -> tuple[list[dict[str, Any]], reuse.DraftCheck]:
+    def _nearest(self, vector: np.ndarray, mask: np.ndarray, limit: int, text: str,
+                 source: Passages) -> tuple[list[dict[str, Any]], reuse.DraftCheck]:
         engine = self.engine
         snap = engine.snapshot
         cfg = engine.settings.search
-        cos = item_cosines(snap, vector[None, :])[:, 0]
+        cos = centred_cosines(snap, vector)
         table = TermTable(snap, engine.settings.relevance.idf_reference_items)
         words = reuse.rare_words((w for w, _s, _e in engine.analyzer.words(text) if w), lambda t: table.hits(t).df)
         keyword = np.zeros(snap.size, dtype=np.float32)
@@ -76,6 +89,29 @@ class Similar:
         rows = reuse.candidates(cos, keyword, mask, max(cfg.reuse_candidates, limit))
         check = reuse.DraftCheck(text, rows, lambda r: snap.item(r).text, reuse.ReuseRule.from_settings(cfg))
         by_cosine = rows[np.lexsort((rows, -cos[rows]))]  # the candidates hold the cosine top `limit`
-        results = [check.annotate(engine._result(int(r), float(cos[r]), None, None), int(r))
-                   for r in check.ordered(by_cosine, limit)]
+        labels = Labels.from_settings(engine.settings.similar)
+        results = []
+        for r in check.ordered(by_cosine, limit):
+            result = engine._result(int(r), float(cos[r]), None, None)
+            result["label"] = labels.label(float(cos[r]))
+            result["snippet"] = self._shared(int(r), result["text"], source)
+            results.append(check.annotate(result, int(r)))  # a marked copy shows the shared text instead
         return results, check
+
+    def _shared(self, row: int, text: str, source: Passages) -> str:
+        """The passage of this item closest to one of the source's (HTML-safe), the words the two
+        passages have in common marked."""
+        engine = self.engine
+        source_text, source_vectors, source_spans = source
+        vectors, spans = engine.snapshot.passages_of(row)
+        if not len(spans) or not len(source_spans):
+            return snippets.leading(text, engine.settings.search.snippet_chars)
+        i, j = best_pair(source_vectors, vectors, engine.snapshot.background.mean)
+        mine = self._words(text[int(spans[j][0]):int(spans[j][1])])
+        theirs = self._words(source_text[int(source_spans[i][0]):int(source_spans[i][1])])
+        return snippets.passage(text, (int(spans[j][0]), int(spans[j][1])), mine & theirs,
+                                engine.settings.search.snippet_chars)
+
+    def _words(self, text: str) -> set[str]:
+        """Words worth marking: indexed words of two characters or more (no single 难 or 小)."""
+        return {w for w, _s, _e in self.engine.analyzer.words(text) if w and len(w) >= MIN_SHARED_WORD}

@@ -71,13 +71,18 @@ def by_meaning(text: str, spans: np.ndarray, vectors: np.ndarray, query: np.ndar
     if len(spans) == 0:
         return leading(text, width)
     best = int(np.argmax(vectors @ query))
-    left, right = int(spans[best][0]), int(spans[best][1])
+    return passage(text, (int(spans[best][0]), int(spans[best][1])), set(), width)
+
+
+def passage(text: str, span: tuple[int, int], terms: set[str], width: int) -> str:
+    """One passage of a text, trimmed to width (at a sentence end if possible), the terms in <mark>."""
+    left, right = span
     while left < right and text[left].isspace():
         left += 1
     if right - left > width:
         cut = max(text.rfind(mark, left, left + width) for mark in "。！？；")
         right = cut + 1 if cut > left + width // 2 else left + width
-    return marked(text, [], left, right)
+    return marked(text, matches(text, terms), left, right)
 
 
 def leading(text: str, width: int) -> str:

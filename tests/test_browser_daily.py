@@ -340,3 +340,60 @@ def test_cors_lets_only_the_listed_origin_call_the_api(desktop, cors_api, other_
     assert desktop.execute_async_script(FETCH, cors_api) == "ok:区先进制造业开发区着力破解企业融资难题"
     desktop.get(f"http://oa.intranet:{other_site}/")  # same page, an origin not listed
     assert desktop.execute_async_script(FETCH, cors_api) == "blocked:TypeError"
+
+
+# ------------------------------------------------------------------ units, sort, similar labels
+def test_unit_pages_from_the_about_page_without_javascript(phone, site, engine):
+    """索引概况's unit links open the unit's page: its items by date, no query typed; 最早 reverses."""
+    phone.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
+    phone.get(f"{site}/about")
+    phone.find_element(*by('.unit-list a[href$="%E5%8C%BA%E5%85%88%E8%BF%9B%E5%88%B6%E9%80%A0%E4%B8%9A%E5%BC%80%E5%8F%91%E5%8C%BA"]')).click()
+    assert phone.find_element(*by("h1")).text == "区先进制造业开发区"
+    dates = [d.text for d in phone.find_elements(*by(".hit .date"))]
+    assert dates == ["2024-08-09", "2024-06-28", "2024-06-17"] and "也写作：先进制造业开发区" in phone.page_source
+    assert phone.execute_script("return document.documentElement.scrollWidth") <= PHONE["width"]
+    shot(phone, "phone-unit-page")
+    phone.find_element(*by("#sort a")).click()  # 最早
+    assert [d.text for d in phone.find_elements(*by(".hit .date"))] == ["2024-06-17", "2024-06-28", "2024-08-09"]
+    phone.get(f"{site}/about")
+    phone.find_element(*by('.unit-list a[href$="%E6%97%A0%E5%8D%95%E4%BD%8D"]')).click()  # 无单位
+    assert phone.find_element(*by("h1")).text.startswith("无单位")
+    assert len(phone.find_elements(*by(".hit"))) == engine.stats()["units"]["无单位"]
+
+
+def test_sort_by_date_is_kept_across_filters_and_pages_without_javascript(desktop, site):
+    desktop.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
+    desktop.get(f"{site}/search?q=企业 或 服务 或 群众")
+    assert desktop.find_element(*by("#sort strong")).text == "相关度"
+    desktop.find_element(*by("#sort")).find_element(*by('a[href*="sort=newest"]')).click()
+    assert desktop.find_element(*by("#sort strong")).text == "最新"
+
+    def dates() -> list[str]:
+        return [d.text for d in desktop.find_elements(*by(".hit .date"))]
+
+    first = dates()
+    assert first == sorted(first, reverse=True)
+    desktop.get(desktop.find_element(*by('#facet-years a[href*="year=2024"]')).get_attribute("href"))  # a filter keeps the order
+    assert desktop.find_element(*by("#sort strong")).text == "最新" and dates() == sorted(dates(), reverse=True)
+    desktop.get(f"{site}/search?q=企业 或 服务 或 群众&sort=newest")
+    desktop.find_element(*by('.pager a[rel="next"]')).click()  # so does paging
+    assert desktop.find_element(*by("#sort strong")).text == "最新" and "page=2" in desktop.current_url
+    assert not dates() or max(dates()) <= min(first)
+    desktop.find_element(*by("#q")).clear()
+    desktop.find_element(*by("#q")).send_keys("网格")
+    desktop.find_element(*by(".searchbox button[type=submit]")).click()  # and a new query
+    assert "sort=newest" in desktop.current_url and desktop.find_element(*by("#sort strong")).text == "最新"
+    shot(desktop, "desktop-sort-newest")
+
+
+def test_similar_items_show_plain_labels_and_shared_text(desktop, site, engine):
+    item = next(i for i in indexed_items(engine) if i.title == "区先进制造业开发区着力破解企业融资难题")
+    desktop.get(f"{site}/items/{item.id}")
+    rows = desktop.find_elements(*by("#similar li"))
+    assert rows
+    for row in rows:
+        assert row.find_element(*by(".sim-label")).text in ("很相似", "相似", "相关") and "%" not in row.find_element(*by(".sim-label")).text
+        assert row.find_element(*by(".snippet.shared")).is_displayed()
+    assert desktop.find_elements(*by("#similar .shared mark")) and desktop.find_element(*by("#similar-hint")).is_displayed()
+    desktop.execute_script("arguments[0].scrollIntoView()", desktop.find_element(*by("#similar")))
+    shot(desktop, "item-similar-labels")

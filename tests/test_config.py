@@ -24,6 +24,9 @@ def test_every_setting_declared_documented_and_commented():
                 n = next(i for i, ln in enumerate(lines) if ln.strip() == f"[{section}.{f.name}]")
                 assert lines[n - 1].startswith("#"), f"[{section}.{f.name}] has no comment above it"
                 assert f"`{section}.{f.name}`" in readme, f"README does not mention {section}.{f.name}"
+                if isinstance(f.default_factory(), dict):  # a free table of names such as [units.aliases]
+                    assert all(isinstance(v, str) for v in values[f.name].values()), f"{section}.{f.name}"
+                    continue
                 check(f"{section}.{f.name}", f.default_factory().__class__, values[f.name])
                 continue
             n = next(i for i, ln in enumerate(lines) if i > header and ln.startswith(f"{f.name} ="))
@@ -44,7 +47,7 @@ def test_shipped_defaults_equal_config_toml():
     from search.config import Settings
 
     shipped, defaults = load_settings(PROJECT_ROOT / "config.toml"), Settings()
-    for section in ("relevance", "search", "embedding", "index", "parser"):
+    for section in ("relevance", "search", "embedding", "index", "parser", "units"):
         ours, theirs = asdict(getattr(shipped, section)), asdict(getattr(defaults, section))
         for key in ours:
             if not hasattr(theirs[key], "parts"):  # paths resolve differently; compare the rest
@@ -77,6 +80,10 @@ def test_paths_resolve_relative_to_the_file(tmp_path):
     ("[web]\ncors_origins = \"https://oa.example.gov.cn\"\n", "类型错误"),
     ("[web]\ncors_origins = [\"https://oa.example.gov.cn/\"]\n", "不是来源"),
     ("[web]\ncors_origins = [\"oa.example.gov.cn\"]\n", "不是来源"),
+    ("[units.aliases]\n\"区域管局\" = 3\n", "非空的名称字符串"),
+    ("[units.aliases]\n\"区域管局\" = \" \"\n", "非空的名称字符串"),
+    ("[units]\naliases = \"区城管局\"\n", "对照表"),
+    ("[units.aliases]\n\"城管\" = \"区域管局\"\n\"区域管局\" = \"区城管局\"\n", "本身也是别名"),
 ])
 def test_bad_config_is_a_clear_error(tmp_path, body, message):
     cfg = tmp_path / "bad.toml"
@@ -93,3 +100,15 @@ def test_cors_origins_and_an_empty_file(tmp_path):
     empty = tmp_path / "empty.toml"
     empty.write_text("", encoding="utf-8")
     assert load_settings(empty).web.cors_origins == ()  # every default, no error
+
+
+def test_unit_aliases_extend_and_replace_the_shipped_table(tmp_path):
+    """An office's own [units.aliases] is the whole table (names trimmed); leaving it out keeps the shipped one."""
+    from search.config import UNIT_ALIASES
+
+    cfg = tmp_path / "units.toml"
+    cfg.write_text('[units.aliases]\n" 城管局 " = "区城管局"\n"区域管局" = "区城管局"\n', encoding="utf-8")
+    assert load_settings(cfg).units.aliases == {"城管局": "区城管局", "区域管局": "区城管局"}
+    other = tmp_path / "other.toml"
+    other.write_text("[search]\nrrf_k = 10\n", encoding="utf-8")
+    assert load_settings(other).units.aliases == UNIT_ALIASES == load_settings(PROJECT_ROOT / "config.toml").units.aliases

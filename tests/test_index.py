@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from indexer.build import build, describe
@@ -98,3 +99,53 @@ def test_killing_the_indexer_leaves_a_searchable_index(tmp_path, corpus, setting
     last_title = json.loads(extra.read_text(encoding="utf-8").splitlines()[-1])["title"]
     assert engine.search(f'"{last_title}"', mode="keyword")["results"][0]["title"] == last_title
     assert 38 in outcomes  # at least one kill landed before the commit point
+
+
+def test_unit_aliases_reach_indexed_items_on_the_next_run(tmp_path, sample_index, sample_dir, engine):
+    """Items are indexed under canonical unit names; editing [units.aliases] reaches indexed items
+    on the next run of any folder, rewriting only those items and copying their vectors."""
+    from dataclasses import replace
+
+    from search.filters import Filters
+    from search.units import UnitAliases
+
+    shutil.copytree(sample_index.index.path, tmp_path / "ix")
+    shipped = sample_index.with_index(tmp_path / "ix")
+    assert shipped.units.aliases == {"先进制造业开发区": "区先进制造业开发区", "区域管局": "区城管局"}
+    before = SearchEngine(shipped, embedder=engine.embedder)
+    units = before.unit_counts()
+    assert units["区先进制造业开发区"] == 3 and units["区城管局"] == 2
+    assert "先进制造业开发区" not in units and "区域管局" not in units
+    changed_ids = [r["id"] for u in ("区先进制造业开发区", "区城管局") for r in before.unit_items(u)["results"]]
+    vectors = {i: before.snapshot.vectors_of(np.array([before.snapshot.row_of_id(i)])) for i in changed_ids}
+    before.close()
+
+    # Without the table, reading the sample again gives back the printed names (4 items rewritten).
+    printed = replace(shipped, units=replace(shipped.units, aliases={}))
+    report = build([sample_dir], printed, embedder=engine.embedder)
+    assert (report.added, report.updated, report.removed, report.unchanged) == (0, 4, 0, 34)
+    plain = SearchEngine(printed, embedder=engine.embedder)
+    assert plain.unit_counts()["先进制造业开发区"] == 2 and plain.unit_counts()["区域管局"] == 2
+    plain.close()
+    stale = SearchEngine(shipped, embedder=engine.embedder)  # an index older than the table: filters still find them
+    assert Filters(units=("区城管局",), aliases=stale.unit_aliases).mask(stale.snapshot).sum() == 2
+    assert stale.unit_items("区域管局")["total"] == 2 and stale.unit_items("区城管局")["total"] == 2
+    stale.close()
+
+    # An office adds an alias and indexes an unrelated file: every stored variant is renamed.
+    office = replace(shipped, units=replace(shipped.units, aliases={**shipped.units.aliases, "团区委": "共青团上街区委"}))
+    extra = tmp_path / "extra.jsonl"
+    extra.write_text(json.dumps({"title": "区妇联开展家庭教育讲座", "text": "一是邀请专家授课。二是发放学习资料。",
+                                 "unit": "区妇联", "date": "2024-09-03"}, ensure_ascii=False), encoding="utf-8")
+    report = build([extra], office, embedder=engine.embedder)
+    assert (report.added, report.updated, report.removed) == (1, 6, 0) and report.total == 39
+    after = SearchEngine(office, embedder=engine.embedder)
+    units = after.unit_counts()
+    assert units["区先进制造业开发区"] == 3 and units["区城管局"] == 2 and units["共青团上街区委"] == 2
+    assert not {"先进制造业开发区", "区域管局", "团区委"} & set(units)
+    for item_id, vector in vectors.items():  # copied, not recomputed
+        assert np.array_equal(after.snapshot.vectors_of(np.array([after.snapshot.row_of_id(item_id)])), vector)
+    assert Filters(units=("团区委",), aliases=after.unit_aliases).mask(after.snapshot).sum() == 2
+    assert after.unit_items("团区委")["unit"] == "共青团上街区委" and after.unit_items("团区委")["spellings"] == ["团区委"]
+    assert UnitAliases(office.units.aliases).apply(["团区委", "共青团上街区委", "区域管局"]) == ("共青团上街区委", "区城管局")
+    after.close()

@@ -185,6 +185,8 @@ def test_similar_by_id(engine):
     assert res["results"][0]["title"] == "先进制造业开发区优化服务激发企业创新活力"
     other = engine.similar(source.id, other_units=True, limit=37)
     assert all(not set(source.units) & set(r["units"]) for r in other["results"])
+    # 先进制造业开发区 is the same unit ([units.aliases]): not an "other unit's" initiative
+    assert "先进制造业开发区优化服务激发企业创新活力" not in [r["title"] for r in other["results"]]
     with pytest.raises(KeyError):
         engine.similar("0000000000000000")
 

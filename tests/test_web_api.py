@@ -120,7 +120,8 @@ def test_pages(client, engine):
     assert "没有找到" in empty and "语义检索" in empty
     item = engine.snapshot.item(0)
     item_page = client.get(f"/items/{item.id}").get_data(as_text=True)
-    assert item.title in item_page and "其他单位的相似做法" in item_page and "相似度" in item_page
+    assert item.title in item_page and "其他单位的相似做法" in item_page and 'class="sim-label' in item_page
+    assert "相似度" not in item_page and "%</span>" not in item_page  # plain labels, no raw percentages
     issue = client.get("/issue?series=上街信息&issue=37&date=2024-06-28").get_data(as_text=True)
     assert issue.count('class="issue-item"') == 9
     about = client.get("/about").get_data(as_text=True)
@@ -181,3 +182,28 @@ def test_live_server_answers_json_errors(live_server):
         assert err.code == 400 and json.loads(err.read())["error"]["code"] == "bad_request"
     else:
         raise AssertionError("expected 400")
+
+
+def test_unit_items_sort_and_similar_labels_match_the_schema(client, spec, engine):
+    r = client.get("/api/units/区域管局?sort=oldest&limit=1")  # an alias of 区城管局
+    validate(spec, r, operation_schema(spec, "/api/units/{name}", "get", 200))
+    data = r.get_json()
+    assert (data["unit"], data["spellings"], data["total"], data["sort"]) == ("区城管局", ["区域管局"], 2, "oldest")
+    assert data["results"][0]["date"] == "2024-06-28" and data["results"][0]["units"] == ["区城管局"]
+    assert client.get("/api/units/区城管局?offset=1").get_json()["results"][0]["date"] == "2024-06-28"  # newest first
+    none = client.get("/api/units/无单位?limit=100").get_json()
+    assert none["total"] == engine.stats()["units"]["无单位"] and all(not x["units"] for x in none["results"])
+    missing = client.get("/api/units/区气象局")
+    assert missing.status_code == 404
+    validate(spec, missing, "Error")
+    for bad in ("sort=relevance", "limit=0", "offset=-1"):
+        r = client.get(f"/api/units/区城管局?{bad}")
+        assert r.status_code == 400
+        validate(spec, r, "Error")
+    newest = client.get("/api/search?q=服务&sort=newest&limit=100")
+    validate(spec, newest, "SearchResponse")
+    dates = [x["date"] for x in newest.get_json()["results"] if x["date"]]
+    assert dates == sorted(dates, reverse=True)
+    r = client.post("/api/similar", json={"text": "组织召开政银企座谈会，帮助中小微企业融资贷款。", "limit": 37})
+    validate(spec, r, "SimilarResponse")
+    assert {x["label"] for x in r.get_json()["results"]} >= {"很相似", None}

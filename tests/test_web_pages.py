@@ -262,3 +262,131 @@ def test_readme_client_example_runs(live_server):
     assert out.returncode == 0, out.stderr
     assert "区先进制造业开发区着力破解企业融资难题" in out.stdout
     assert "相似：" in out.stdout and "提示：" in out.stdout
+    assert "单位： 区先进制造业开发区 3 ['2024-08-09', '2024-06-28', '2024-06-17']" in out.stdout
+    assert not re.search(r"相似：.*\d\.\d\d", out.stdout)  # labels, not raw scores
+
+
+# ------------------------------------------------------------------ units: aliases, unit pages
+def unit_links(shown: str) -> dict[str, str]:
+    from urllib.parse import unquote
+
+    return {html.unescape(name): unquote(href) for href, name in re.findall(r'<li><a href="(/units/[^"]+)">([^<]+)</a>', shown)}
+
+
+def hit_titles(shown: str) -> list[str]:
+    return [html.unescape(t) for t in re.findall(r'<a class="title" href="[^"]+">([^<]+)</a>', shown)]
+
+
+def hit_dates(shown: str) -> list[str]:
+    hits = shown[shown.index('class="hits"'):]
+    return [re.search(r'class="date">([^<]+)<', h).group(1) if 'class="date"' in h else "" for h in hits.split('<li class="hit">')[1:]]
+
+
+def test_about_links_each_unit_to_its_page(client, engine):
+    shown = page(client, "/about")
+    links = unit_links(shown)
+    assert set(links) == set(engine.stats()["units"]) and links["无单位"] == "/units/无单位"
+    assert "区先进制造业开发区" in links and "先进制造业开发区" not in links and "区域管局" not in links  # one name per unit
+    assert "/search?q=" not in shown[shown.index('class="unit-list"'):]  # no longer a search for the unit's name
+    for name, href in links.items():
+        unit = page(client, href)
+        total = engine.stats()["units"][name]
+        assert f'<h1>{name}' in unit and f'共 <strong>{total}</strong> 条' in unit and len(hit_titles(unit)) == total, name
+
+
+def test_unit_page_lists_items_by_date_without_a_query(client, engine):
+    shown = page(client, "/units/区先进制造业开发区")
+    assert hit_titles(shown) == ["区先进制造业开发区加速推进重点项目建设", "区先进制造业开发区着力破解企业融资难题",
+                                 "先进制造业开发区优化服务激发企业创新活力"]  # printed as 先进制造业开发区 once
+    assert hit_dates(shown) == ["2024-08-09", "2024-06-28", "2024-06-17"]
+    assert "2024-06-17 至 2024-08-09" in shown and "也写作：先进制造业开发区" in shown
+    assert '<strong aria-current="true">最新</strong>' in shown and "?sort=oldest" in shown
+    oldest = page(client, "/units/区先进制造业开发区?sort=oldest")
+    assert hit_dates(oldest) == ["2024-06-17", "2024-06-28", "2024-08-09"]
+    assert 'name="unit" value="区先进制造业开发区"' in shown and 'action="/search"' in shown  # search within the unit
+    alias = client.get("/units/先进制造业开发区?sort=oldest")
+    assert alias.status_code == 302 and alias.headers["Location"] == f"/units/{quote('区先进制造业开发区')}?sort=oldest"
+    none = page(client, "/units/无单位")
+    assert len(hit_titles(none)) == engine.stats()["units"]["无单位"] and "没有署报送单位" in none
+    assert hit_dates(none)[-1] == ""  # undated items last
+    missing = client.get("/units/区气象局")
+    assert missing.status_code == 404 and "索引中没有单位“区气象局”的条目" in missing.get_data(as_text=True)
+    bad = client.get("/units/区城管局?sort=relevance")
+    assert bad.status_code == 400 and "未知的排序“relevance”，可选：newest、oldest" in bad.get_data(as_text=True)
+
+
+@pytest.fixture(scope="module")
+def small_pages(sample_index, service):
+    """The app with two results a page, to page through a unit."""
+    cfg = replace(sample_index, search=replace(sample_index.search, default_limit=2))
+    return create_app(cfg, service).test_client()
+
+
+def test_unit_pages_are_paged_and_keep_the_order(small_pages):
+    first = page(small_pages, "/units/区先进制造业开发区?sort=oldest")
+    assert hit_dates(first) == ["2024-06-17", "2024-06-28"]
+    nxt = re.search(r'<a href="([^"]+)" rel="next">下一页</a>', first).group(1)
+    assert html.unescape(nxt).endswith("?sort=oldest&page=2")
+    second = page(small_pages, html.unescape(nxt))
+    assert hit_dates(second) == ["2024-08-09"] and 'start="3"' in second
+
+
+def test_result_units_link_to_unit_pages_and_aliases_filter(client, engine):
+    shown = page(client, "/search?q=西瓜&unit=区域管局")  # the OCR slip finds 区城管局
+    assert "已筛选：区城管局" in shown and hit_titles(shown) == ["区域管局优化便民服务设置西瓜临时销售点"]
+    facet = shown[shown.index('id="facet-units"'):shown.index("</ul>", shown.index('id="facet-units"'))]
+    assert 'class="on"' in facet and "区城管局" in facet and "区域管局" not in facet
+    assert f'href="/units/{quote("区城管局")}">区城管局</a>' in shown  # the hit's unit links to its page
+    api = client.get("/api/search?q=西瓜&units=区域管局").get_json()
+    assert api["total"] == 1 and api["results"][0]["units"] == ["区城管局"]
+
+
+# ------------------------------------------------------------------ sort selector
+def test_sort_links_work_without_javascript_and_are_kept(client, engine):
+    q = "企业 或 服务 或 群众"
+    relevance = page(client, f"/search?q={q}&kind=measure")
+    links = re.search(r'<p class="sort" id="sort">(.*?)</p>', relevance, re.S).group(1)
+    assert '<strong aria-current="true">相关度</strong>' in links and ">最新</a>" in links and ">最早</a>" in links
+    newest_url = html.unescape(re.search(r'<a href="([^"]+)" rel="nofollow">最新</a>', links).group(1))
+    assert "kind=measure" in newest_url and "sort=newest" in newest_url  # filters kept
+    newest = page(client, newest_url)
+    dates = hit_dates(newest)
+    assert dates == sorted(dates, reverse=True) or "" in dates and dates[:dates.index("")] == sorted(dates[:dates.index("")], reverse=True)
+    assert '<strong aria-current="true">最新</strong>' in newest and '<input type="hidden" name="sort" value="newest">' in newest
+    assert all("sort=newest" in html.unescape(h) for h in re.findall(r'href="(/search\?[^"]*page=\d[^"]*)"', newest))  # paging
+    facet_links = re.findall(r'<ul class="facet" id="facet-years">(.*?)</ul>', newest, re.S)[0]
+    assert facet_links.count("sort=newest") == facet_links.count("<a ")  # filters
+    assert "sort=newest" in html.unescape(re.search(r'id="export-csv"', newest) and re.search(r'href="([^"]+)" id="export-csv"', newest).group(1))
+    api = client.get("/api/search", query_string={"q": q, "kind": "measure", "sort": "oldest", "limit": 100}).get_json()
+    dated = [r["date"] for r in api["results"] if r["date"]]
+    assert dated == sorted(dated) and [r["date"] for r in api["results"]][len(dated):] == [None] * (api["total"] - len(dated))
+    bad = client.get("/api/search?q=融资&sort=date").get_json()["error"]["message"]
+    assert bad == "未知的排序“date”，可选：relevance、newest、oldest"
+
+
+# ------------------------------------------------------------------ similar items: labels and shared passages
+def test_similar_items_show_a_label_and_what_they_share(client, engine, settings):
+    from search.likeness import Labels
+
+    source = next(i for i in indexed_items(engine) if i.title == "区先进制造业开发区着力破解企业融资难题")
+    shown = page(client, f"/items/{source.id}")
+    block = shown[shown.index('id="similar"'):]
+    labels = re.findall(r'<span class="sim-label sim-(\w+)"[^>]*>([^<]+)</span>', block)
+    assert labels and all(word in ("很相似", "相似", "相关") for _level, word in labels)
+    assert "相似度" not in block and not re.search(r'<span class="sim[^>]*>[^<]*%', block)  # no raw percentages
+    assert 'class="snippet shared"' in block and "<mark>" in block
+    assert "先进制造业开发区优化服务激发企业创新活力" not in block  # the same unit under another spelling
+    data = client.get(f"/api/items/{source.id}/similar?limit=10").get_json()["results"]
+    rule = Labels.from_settings(settings.similar)
+    assert [r["label"] for r in data] == [rule.label(r["score"]) for r in data]
+    assert data[0]["title"] == "先进制造业开发区优化服务激发企业创新活力" and data[0]["label"] == "很相似"
+    assert [r["score"] for r in data] == sorted((r["score"] for r in data), reverse=True)
+    assert any(r["label"] is None for r in engine.similar(source.id, limit=37)["results"])  # not everything is alike
+    assert len(labels) == sum(1 for r in engine.similar(source.id, other_units=True, limit=settings.search.similar_limit)["results"] if r["label"])
+    first = data[0]
+    marked = re.findall(r"<mark>(.*?)</mark>", first["snippet"])
+    assert marked and all(len(w) >= 2 and w in source.text for w in marked)  # words both passages use, no single characters
+    plain = html.unescape(re.sub(r"</?mark>", "", first["snippet"])).strip("…")
+    assert plain in first["text"] and len(plain) <= settings.search.snippet_chars
+    draft = client.post("/draft", data={"text": "组织召开政银企座谈会，帮助中小微企业融资贷款。"}).get_data(as_text=True)
+    assert "很相似" in draft and "相似度 " not in draft and 'class="snippet shared"' in draft

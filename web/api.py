@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
-from search.params import as_multi, parse_search_request, parse_suggest_request
+from search.params import as_multi, parse_listing_request, parse_search_request, parse_suggest_request
 from search.query import QueryError
 from search.service import ServiceUnavailable
 
@@ -41,7 +41,7 @@ def _unavailable(exc: ServiceUnavailable) -> Any:
 
 @api.get("/search")
 def search() -> Any:
-    req = parse_search_request(request.args, _settings().search.max_limit)
+    req = parse_search_request(request.args, _settings().search.max_limit, aliases=_engine().unit_aliases)
     return jsonify(_engine().search(req.q, mode=req.mode, filters=req.filters, limit=req.limit, offset=req.offset,
                                     sort=req.sort))
 
@@ -120,6 +120,16 @@ def _limit(raw: Any) -> int | None:
 @api.get("/units")
 def units() -> Any:
     return jsonify({"units": _engine().unit_counts()})
+
+
+@api.get("/units/<path:name>")
+def unit_items(name: str) -> Any:
+    """A unit's items by date (the unit page's data); any spelling of the unit, or 无单位."""
+    req = parse_listing_request(request.args, _settings().search.max_limit)
+    found = _engine().unit_items(name, limit=req.limit, offset=req.offset, sort=req.sort)
+    if not found["total"]:
+        return error_response(404, "not_found", f"索引中没有单位“{name[:40]}”的条目")
+    return jsonify(found)
 
 
 @api.get("/stats")

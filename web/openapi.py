@@ -51,10 +51,15 @@ def openapi_document(settings: Settings, server_url: str | None = None) -> dict[
     share = {"type": "number", "minimum": 0, "maximum": 1}
     similar_result = {
         **result,
-        "required": result["required"] + ["near_duplicate", "reuse", "overlap", "item_overlap", "passages"],
+        "required": result["required"] + ["label", "near_duplicate", "reuse", "overlap", "item_overlap", "passages"],
         "properties": {
             **result["properties"],
-            "score": {"type": "number", "description": "语义向量的余弦相似度（排序用）"},
+            "score": {"type": "number", "description": "去掉各类简报共有成分（背景均值）后两者向量的余弦，排序用；"
+                                                       "多在 0 到 1 之间，"
+                                                       f"{settings.similar.very_similar} 起为很相似"},
+            "label": {"enum": ["很相似", "相似", "相关", None],
+                      "description": f"按意思的相似程度：score ≥ {settings.similar.very_similar} 很相似，≥ {settings.similar.similar} 相似，"
+                                     f"≥ {settings.similar.related} 相关，更低为 null（在开发集上，达到这三档的条目对分别有 95%、80%、50% 属同一主题）"},
             "near_duplicate": {"type": "boolean", "description": f"几乎相同：共同文字占两边各 {s.near_duplicate:.0%} 以上"},
             "reuse": {"enum": ["near", "partial", None],
                       "description": f"near = 几乎相同；partial = 部分重复（有连续 {s.reuse_passage_chars} 字以上完全相同）；null = 无"},
@@ -65,7 +70,8 @@ def openapi_document(settings: Settings, server_url: str | None = None) -> dict[
                 "description": "完全相同的文字：[起, 止) 字符位置（Unicode 码位），draft 指提交的文字，item 指该条目的 text",
                 "properties": {"draft": spans, "item": spans},
             },
-            "snippet": {"type": "string", "description": "HTML：已转义；有标记时为相同段落（包在 <mark> 中）及上下文"},
+            "snippet": {"type": "string", "description": "HTML：已转义；有重复标记时为相同段落（包在 <mark> 中）及上下文，"
+                                                         "否则为该条目与来源（条目或草稿）最接近的一段，两边共有的词语包在 <mark> 中"},
             "draft_snippet": {"type": "string", "description": "HTML：草稿中相同段落及上下文（仅在有标记时）"},
         },
     }
@@ -127,6 +133,21 @@ def openapi_document(settings: Settings, server_url: str | None = None) -> dict[
             },
         },
         "Units": {"type": "object", "required": ["units"], "properties": {"units": counts}},
+        "UnitItems": {
+            "type": "object",
+            "required": ["unit", "spellings", "total", "offset", "limit", "sort", "date_from", "date_to", "results"],
+            "properties": {
+                "unit": {"type": "string", "description": "单位的规范名称（config.toml [units.aliases] 中的别名已换成它）"},
+                "spellings": {"type": "array", "items": {"type": "string"}, "description": "该单位的其他写法（别名）"},
+                "total": {"type": "integer", "minimum": 1},
+                "offset": {"type": "integer", "minimum": 0},
+                "limit": {"type": "integer", "minimum": 1, "maximum": s.max_limit},
+                "sort": {"enum": ["newest", "oldest"]},
+                "date_from": nullable_str, "date_to": nullable_str,
+                "results": {"type": "array", "items": _ref("Result"), "description": "按日期排序（无日期的在最后）；没有检索词，score 为 0"},
+            },
+            "additionalProperties": False,
+        },
         "Stats": {
             "type": "object",
             "required": ["items", "kinds", "units", "date_from", "date_to", "model", "dim", "updated"],
@@ -187,7 +208,7 @@ def openapi_document(settings: Settings, server_url: str | None = None) -> dict[
                     param("q", {"type": "string", "minLength": 1, "maxLength": s.max_query_chars},
                           "查询，如 融资 座谈会（两个词都要满足）、融资 或 贷款、\"政银企座谈会\"、融资 -座谈会", True),
                     param("mode", {"enum": ["hybrid", "keyword", "semantic"]}, "检索模式，默认 hybrid"),
-                    param("units", {"type": "string"}, "单位，逗号分隔或重复参数（任一匹配）；也可写 unit"),
+                    param("units", {"type": "string"}, "单位，逗号分隔或重复参数（任一匹配）；也可写 unit；别名（config.toml [units.aliases]）与规范名称等同"),
                     param("from", {"type": "string", "format": "date"}, "起始日期 YYYY-MM-DD"),
                     param("to", {"type": "string", "format": "date"}, "截止日期 YYYY-MM-DD"),
                     param("year", {"type": "string", "pattern": r"^\d{4}$"}, "年份（代替 from/to）"),
@@ -195,6 +216,7 @@ def openapi_document(settings: Settings, server_url: str | None = None) -> dict[
                     param("kind", {"enum": ["measure", "brief", "article"]}, "类型"),
                     param("series", {"type": "string"}, "刊物名"),
                     param("issue", {"type": "integer", "minimum": 0}, "期号"),
+                    param("sort", {"enum": ["relevance", "newest", "oldest"]}, "排序：relevance 相关度（默认）、newest 最新在前、oldest 最早在前（无日期的在最后）"),
                     param("limit", {"type": "integer", "minimum": 1, "maximum": s.max_limit}, f"每页条数，默认 {s.default_limit}"),
                     param("offset", {"type": "integer", "minimum": 0}, "跳过的条数"),
                 ],
@@ -233,6 +255,18 @@ def openapi_document(settings: Settings, server_url: str | None = None) -> dict[
                               "413": _json(_ref("Error"), "请求体过大")},
             }},
             "/api/units": {"get": {"operationId": "listUnits", "summary": "单位及条目数", "responses": {"200": _json(_ref("Units"), "单位")}}},
+            "/api/units/{name}": {"get": {
+                "operationId": "unitItems",
+                "summary": "一个单位的全部条目，按日期排序（不需要检索词）",
+                "parameters": [
+                    param("name", {"type": "string"}, "单位名称（别名亦可）；“无单位”列出没有单位的条目", True, "path"),
+                    param("sort", {"enum": ["newest", "oldest"]}, "newest 最新在前（默认）、oldest 最早在前"),
+                    param("limit", {"type": "integer", "minimum": 1, "maximum": s.max_limit}, f"每页条数，默认 {s.default_limit}"),
+                    param("offset", {"type": "integer", "minimum": 0}, "跳过的条数"),
+                ],
+                "responses": {"200": _json(_ref("UnitItems"), "该单位的条目"), "400": ERRORS["400"],
+                              "404": _json(_ref("Error"), "没有这个单位的条目")},
+            }},
             "/api/stats": {"get": {"operationId": "getStats", "summary": "索引概况", "responses": {"200": _json(_ref("Stats"), "概况")}}},
             "/api/health": {"get": {"operationId": "getHealth", "summary": "服务与索引状态", "responses": {
                 "200": _json(_ref("Health"), "正常"), "503": _json(_ref("Health"), "索引不可用")}}},

@@ -5,12 +5,20 @@ import re
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, render_template, request, send_file, url_for
+from flask import Blueprint, Response, current_app, redirect, render_template, request, send_file, url_for
 from werkzeug.datastructures import MultiDict
 
 from search.export import to_csv, to_docx
 from search.item import KIND_LABELS
-from search.params import MODE_LABELS, SearchRequest, parse_search_request
+from search.likeness import SIMILAR_LEVELS
+from search.params import (
+    LISTING_SORTS,
+    MODE_LABELS,
+    SORT_LABELS,
+    SearchRequest,
+    parse_listing_request,
+    parse_search_request,
+)
 from search.query import QueryError
 from search.service import ServiceUnavailable
 
@@ -26,7 +34,7 @@ PAGE_LINKS = 9  # page numbers shown around the current page
 
 @pages.app_context_processor
 def _labels() -> dict[str, Any]:
-    return {"KIND_LABELS": KIND_LABELS, "MODE_LABELS": MODE_LABELS}
+    return {"KIND_LABELS": KIND_LABELS, "MODE_LABELS": MODE_LABELS, "SIMILAR_LEVELS": SIMILAR_LEVELS}
 
 
 @pages.errorhandler(QueryError)
@@ -47,7 +55,7 @@ def _engine():
     return service_of(current_app).engine
 
 
-def _request_with_page() -> SearchRequest:
+def _paged_args() -> MultiDict:
     """The page's own arguments: `page` instead of offset; the API's names otherwise."""
     args = MultiDict(request.args)
     limit = _settings().search.default_limit
@@ -56,7 +64,21 @@ def _request_with_page() -> SearchRequest:
         raise QueryError("页码应为正整数")
     args.setlist("offset", [str((int(page) - 1) * limit)])
     args.setlist("limit", [str(limit)])
-    return parse_search_request(args, _settings().search.max_limit, require_query=False)
+    return args
+
+
+def _request_with_page() -> SearchRequest:
+    return parse_search_request(_paged_args(), _settings().search.max_limit, require_query=False,
+                                aliases=_engine().unit_aliases)
+
+
+def _pager(total: int, offset: int, limit: int) -> dict[str, Any]:
+    """The current page, the number of pages and the page numbers shown around the current one."""
+    page = offset // limit + 1
+    pages_total = (total + limit - 1) // limit
+    first = max(1, min(page - PAGE_LINKS // 2, pages_total - PAGE_LINKS + 1))
+    return {"page": page, "pages_total": pages_total,
+            "page_numbers": range(first, min(pages_total, first + PAGE_LINKS - 1) + 1)}
 
 
 @pages.get("/")
@@ -71,9 +93,6 @@ def search() -> Any:
         result = engine.search(req.q, mode=req.mode, filters=req.filters, limit=req.limit, offset=req.offset,
                                sort=req.sort)
     limit = req.limit or _settings().search.default_limit
-    page = req.offset // limit + 1
-    pages_total = (result["total"] + limit - 1) // limit if result else 0
-    first = max(1, min(page - PAGE_LINKS // 2, pages_total - PAGE_LINKS + 1))
 
     def url(**changes: Any) -> str:
         return url_for("pages.search") + "?" + urlencode(req.query_args(**changes))
@@ -83,10 +102,9 @@ def search() -> Any:
         req=req,
         result=result,
         mode=req.mode or _settings().search.default_mode,
-        page=page,
-        pages_total=pages_total,
-        page_numbers=range(first, min(pages_total, first + PAGE_LINKS - 1) + 1),
+        **_pager(result["total"] if result else 0, req.offset, limit),
         url=url,
+        sorts=SORT_LABELS,
         export=lambda fmt: url_for(f"pages.export_{fmt}") + "?" + urlencode(req.query_args()),
         stats=engine.stats() if not result else None,
         active_filters=req.describe(),
@@ -104,7 +122,8 @@ def item(item_id: str) -> Any:
     found = engine.get(item_id) if ITEM_ID.match(item_id) else None
     if found is None:
         return error_response(404, "not_found", "没有这个条目，它可能已从索引中删除。")
-    similar = engine.similar(found.id, other_units=bool(found.units), limit=_settings().search.similar_limit)
+    similar = engine.similar(found.id, other_units=bool(found.units), limit=_settings().search.similar_limit,
+                             labelled_only=True)
     return render_template("item.html", item=found, similar=similar["results"], other_units=bool(found.units),
                            has_source_file=source_path(engine, found) is not None)
 
@@ -118,6 +137,30 @@ def item_source(item_id: str) -> Any:
     if path is None:
         return error_response(404, "not_found", "这个条目的原始文件已不在服务器上。")
     return send_file(path, as_attachment=True, download_name=path.name)
+
+
+@pages.get("/units/<path:name>")
+def unit(name: str) -> Any:
+    """A unit's items by date, without a query; another spelling of the unit redirects to its name."""
+    args = _paged_args()
+    req = parse_listing_request(args, _settings().search.max_limit)
+    found = _engine().unit_items(name, limit=req.limit, offset=req.offset, sort=req.sort)
+    if not found["total"]:
+        return error_response(404, "not_found", f"索引中没有单位“{name[:40]}”的条目。")
+    if found["unit"] != name:
+        return redirect(url_for("pages.unit", name=found["unit"], **request.args.to_dict()))
+
+    def url(**changes: Any) -> str:
+        query = {"sort": None if req.sort == LISTING_SORTS[0] else req.sort, **changes}
+        return url_for("pages.unit", name=found["unit"]) + _query_string(query)
+
+    return render_template("unit.html", listing=found, url=url, sorts={s: SORT_LABELS[s] for s in LISTING_SORTS},
+                           **_pager(found["total"], req.offset, req.limit or _settings().search.default_limit))
+
+
+def _query_string(args: dict[str, Any]) -> str:
+    query = urlencode({k: v for k, v in args.items() if v not in (None, "")})
+    return "?" + query if query else ""
 
 
 @pages.get("/issue")
@@ -150,7 +193,7 @@ def about() -> Any:
 
 
 def _export(fmt: str) -> Response:
-    req = parse_search_request(request.args, _settings().search.max_limit)
+    req = parse_search_request(request.args, _settings().search.max_limit, aliases=_engine().unit_aliases)
     result = _engine().export(req.q, req.mode, req.filters, _settings().web.max_export, sort=req.sort)
     if fmt == "csv":
         body, mime = to_csv(result), "text/csv"

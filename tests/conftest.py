@@ -126,3 +126,20 @@ def live_server(app):
             time.sleep(0.1)
     yield url
     server.close()
+
+
+@pytest.fixture(scope="session")
+def dev_index(tmp_path_factory, settings, sample_dir, engine) -> Settings:
+    """The sample bulletins and the 435 development items (../shared/eval/dev), embedded once per
+    session with the real model and shared by the relevance and draft-check tests (read-only:
+    a test that adds items copies it first)."""
+    from indexer.build import build
+
+    items = PROJECT_ROOT.parent / "shared" / "eval" / "dev" / "items.jsonl"
+    if not items.exists():
+        pytest.fail(f"the development set is missing: {items} (the evaluation material beside the project)")
+    cfg = settings.with_index(tmp_path_factory.mktemp("dev-index") / "ix")
+    report = build([sample_dir, items], cfg, embedder=engine.embedder)
+    assert report.total == 473 and not report.failed
+    return cfg
+

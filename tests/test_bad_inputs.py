@@ -50,6 +50,7 @@ EXPECTED_REASONS = {
 }
 
 
+@pytest.mark.subprocess
 def test_errors_named_and_batch_intact(batch):
     report = ingest([batch], 50 * 1024 * 1024, 40)
     errors = {Path(f.path).name: f.error for f in report.failed}

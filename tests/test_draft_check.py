@@ -12,7 +12,7 @@ import pytest
 
 from tests.inputs import indexed_items
 
-from bench.draft_check import build_index, dev_rows, evaluate
+from bench.draft_check import dev_rows, evaluate
 from bench.reuse_pairs import build_pairs, load_dev, reword, sentences
 from search.reuse import NEAR, PARTIAL, ReuseRule, compare, excerpt, fold, mark_spans
 
@@ -21,11 +21,10 @@ ISSUE_TITLE = "区先进制造业开发区着力破解企业融资难题"
 
 
 @pytest.fixture(scope="module")
-def dev_engine(tmp_path_factory, settings, engine):
+def dev_engine(dev_index, engine):
     from search.engine import SearchEngine
 
-    indexed = build_index(settings, tmp_path_factory.mktemp("dev-index"), embedder=engine.embedder)
-    dev = SearchEngine(indexed, embedder=engine.embedder)
+    dev = SearchEngine(dev_index, embedder=engine.embedder)
     yield dev
     dev.close()
 
@@ -35,6 +34,7 @@ def dev():
     return load_dev()
 
 
+@pytest.mark.slow
 def test_precision_and_recall_on_fixed_pairs(dev_engine, dev):
     items, topic = dev
     pairs = build_pairs(items, topic, per_kind=PER_KIND)
@@ -54,6 +54,7 @@ def test_precision_and_recall_on_fixed_pairs(dev_engine, dev):
     assert report["marks"][PARTIAL]["correct"] == kinds["paragraph"]["pairs"]
 
 
+@pytest.mark.slow
 def test_rule_alone_on_every_pair(dev_engine, dev):
     """All 435 items and every same-topic pair, the rule applied to draft and indexed item directly."""
     items, topic = dev
@@ -168,6 +169,7 @@ def test_lone_surrogate_is_a_400(client):
     assert r.status_code == 400 and "无效字符" in r.get_json()["error"]["message"]
 
 
+@pytest.mark.slow
 def test_similar_labels_are_the_thresholds_measured_on_the_dev_set(dev_engine, settings):
     """config.toml [similar] holds what `python -m bench.similar_labels` measures: on the dev pairs,
     the centred cosine separates same-topic from different-topic pairs far better than the raw one,

@@ -24,25 +24,6 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def dev_items_file():
-    path = DEV / "items.jsonl"
-    if not path.exists():
-        pytest.fail(f"the development set is missing: {path} (the evaluation material beside the project)")
-    return path
-
-
-@pytest.fixture(scope="module")
-def dev_index(tmp_path_factory, settings, dev_items_file, sample_dir, engine):
-    """The sample bulletins and the 435 development items, embedded with the real model."""
-    folder = tmp_path_factory.mktemp("dev")
-    shutil.copy(dev_items_file, folder / "items.jsonl")
-    cfg = settings.with_index(folder / "ix")
-    report = build([sample_dir, folder / "items.jsonl"], cfg, embedder=engine.embedder)
-    assert report.total == 473 and not report.failed
-    return cfg
-
-
-@pytest.fixture(scope="module")
 def dev(dev_index, engine):
     e = SearchEngine(dev_index, embedder=engine.embedder)
     yield e
@@ -154,10 +135,10 @@ def test_titleless_items_rank_as_well_as_titled_ones(dev, texts, qrels):
     assert not derived  # no title is just a date
 
 
-def test_one_section_of_a_long_article_counts(dev_index, engine, dev_items_file, tmp_path):
+def test_one_section_of_a_long_article_counts(dev_index, engine, tmp_path):
     """A long article about several things, one section about 垃圾分类, is found for 垃圾分类: its
     best passage counts, not only its averaged vector."""
-    items = [json.loads(line) for line in dev_items_file.read_text(encoding="utf-8").splitlines()]
+    items = [json.loads(line) for line in (DEV / "items.jsonl").read_text(encoding="utf-8").splitlines()]
     garbage = next(i for i in items if i["title"] and "垃圾分类" in i["title"] and len(i["text"]) < 400)
     others = [i for i in items if "垃圾" not in i["text"] and "分类" not in i["text"] and len(i["text"]) > 300][:6]
     body = "\n".join([others[0]["text"], others[1]["text"], others[2]["text"], garbage["text"],

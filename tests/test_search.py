@@ -208,6 +208,16 @@ def test_snippet_escapes_and_marks(engine):
     assert html.unescape(snippet.replace("<mark>", "").replace("</mark>", "")).startswith("<b>融资</b> &")
 
 
+def test_sentence_queries_mark_words_not_lone_characters(engine):
+    """难 (a lone character of 融资难) lights up every 困难 and 难题 otherwise; only whole words are marked."""
+    found = engine.search("企业融资难怎么办", mode="hybrid", limit=10)["results"]
+    snippets = " ".join(r["snippet"] for r in found)
+    assert "<mark>融资</mark>" in snippets
+    assert "<mark>难</mark>" not in snippets and "<mark>企</mark>" not in snippets
+    lone = engine.search("难", mode="keyword", limit=5)["results"]  # the query is that character: marked
+    assert lone and all("<mark>难</mark>" in r["snippet"] for r in lone)
+
+
 def test_stats(engine):
     stats = engine.stats()
     assert stats["items"] == 38 and stats["kinds"] == {"measure": 29, "brief": 7, "article": 2}

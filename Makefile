@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 CHI_SIM  := /usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata
 
-.PHONY: run test test-fast bench install install-test install-bench system-deps test-system-deps clean
+.PHONY: run test test-fast bench fuzz install install-test install-bench system-deps test-system-deps clean
 
 # Index the sample bulletins (incremental: instant when nothing changed), then serve the app
 # on http://127.0.0.1:8000 until Ctrl+C.
@@ -66,6 +66,11 @@ test: install-test system-deps test-system-deps
 # extra indexes with the real model (under 3 minutes). `make test` (what CI runs) is the full suite.
 test-fast: install-test
 	BULLETIN_TEST_FAST=1 $(BIN)/python -m pytest -m "not slow and not subprocess and not browser"
+
+# Reliability runs outside CI (README "Reliability"); figures go to reliability/results/<date>.json and .md.
+# fuzz: the property tests of tests/test_hostile.py with 100,000 generated inputs each (about an hour).
+fuzz: install-test
+	$(BIN)/python -m reliability.fuzz
 
 clean:
 	rm -rf var .pytest_cache

@@ -2,9 +2,13 @@
 raw HTTP against the real waitress server. Nothing escapes as an exception or a traceback."""
 from __future__ import annotations
 
+import collections
+import datetime as dt
+import functools
 import http.client
 import io
 import json
+import os
 import re
 import shutil
 import sys
@@ -16,13 +20,39 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
+from bench.queries import QUERIES
 from indexer.bulletin import parse_text
 from indexer.decode import DecodeError, decode_text
 from indexer.sources import SourceError, read_document
 from search.query import QueryError, parse_query
 
 BULLETIN = Path(sys.executable).parent / "bulletin"
-FAST = hsettings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+# CI runs ~150 inputs per property. `make fuzz` (python -m reliability.fuzz) sets HYPOTHESIS_PROFILE=long:
+# HYPOTHESIS_EXAMPLES inputs per property (100,000 by default), no example database, no time limits.
+LONG = os.environ.get("HYPOTHESIS_PROFILE") == "long"
+LONG_EXAMPLES = int(os.environ.get("HYPOTHESIS_EXAMPLES", "100000"))
+hsettings.register_profile("long", max_examples=LONG_EXAMPLES, deadline=None, database=None,
+                           suppress_health_check=list(HealthCheck))
+if LONG:
+    hsettings.load_profile("long")
+
+
+def _examples(ci: int, long: int = LONG_EXAMPLES) -> hsettings:
+    return hsettings(max_examples=long if LONG else ci, deadline=None,
+                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+
+
+FAST = _examples(150)
+EXAMPLES: collections.Counter[str] = collections.Counter()  # inputs each property was called with (read by reliability/fuzz.py)
+
+
+def counted(test):
+    """Count the inputs hypothesis feeds a property (under @given, so once per generated example)."""
+    @functools.wraps(test)
+    def wrapper(*args, **kwargs):
+        EXAMPLES[test.__name__] += 1
+        return test(*args, **kwargs)
+    return wrapper
 
 # Text that looks like bulletins: Chinese, markup, parentheses, quotes, the markers the parser keys on.
 PIECES = st.sampled_from(["上街信息", "第 37 期", "2024 年 6 月 28 日", "**", "###", "△", "（", "）", "(", ")", "“", "”",
@@ -33,6 +63,7 @@ BULLETIN_TEXT = st.lists(st.one_of(PIECES, st.text(max_size=30)), max_size=80).m
 
 @FAST
 @given(BULLETIN_TEXT)
+@counted
 def test_parser_never_raises(text):
     for item in parse_text(text, "fuzz.txt", 40):
         assert re.fullmatch(r"[0-9a-f]{16}", item.id)
@@ -42,6 +73,7 @@ def test_parser_never_raises(text):
 
 @FAST
 @given(st.text(max_size=2000))
+@counted
 def test_parser_on_any_unicode(text):
     parse_text(text, "fuzz.txt", 40)
 
@@ -63,6 +95,7 @@ def test_parser_on_extreme_inputs(text):
 
 @FAST
 @given(st.binary(max_size=4000))
+@counted
 def test_decoder_returns_text_or_a_clear_error(data):
     try:
         text, encoding = decode_text(data)
@@ -71,11 +104,17 @@ def test_decoder_returns_text_or_a_clear_error(data):
         assert str(exc)
 
 
+@pytest.fixture(scope="module")
+def fuzz_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("fuzz")
+
+
 @FAST
 @given(st.binary(max_size=3000), st.sampled_from([".txt", ".md", ".docx", ".pdf", ".jsonl", ".csv", ".bin", ".doc", ".wps", ".ofd",
                                                     ".html", ".mht", ".png", ".tif"]))
-def test_readers_return_a_document_or_a_clear_error(tmp_path_factory, data, suffix):
-    path = tmp_path_factory.mktemp("fuzz") / ("f" + suffix)
+@counted
+def test_readers_return_a_document_or_a_clear_error(fuzz_dir, data, suffix):
+    path = fuzz_dir / ("f" + suffix)  # one folder for all inputs: 100,000 temporary folders would be slow to number
     path.write_bytes(data)
     try:
         read_document(path, 10 * 1024 * 1024)
@@ -97,6 +136,7 @@ QUERY_TEXT = st.lists(st.one_of(st.sampled_from(['"', "“", "”", "-", "--", "
 
 @FAST
 @given(QUERY_TEXT)
+@counted
 def test_query_parsing_never_raises_unexpectedly(engine, text):
     try:
         parsed = parse_query(text, engine.analyzer, 500)
@@ -105,8 +145,9 @@ def test_query_parsing_never_raises_unexpectedly(engine, text):
         assert str(exc)
 
 
-@hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@_examples(60, long=max(1, LONG_EXAMPLES // 100))  # each input embeds a query of up to 600 characters: ~0.5 s
 @given(QUERY_TEXT, st.sampled_from(["keyword", "hybrid", "semantic"]))
+@counted
 def test_search_never_raises_unexpectedly(engine, text, mode):
     try:
         result = engine.search(text, mode=mode, limit=5)
@@ -115,6 +156,71 @@ def test_search_never_raises_unexpectedly(engine, text, mode):
             assert "<script>" not in r["snippet"]
     except QueryError as exc:
         assert str(exc)
+
+
+# Every query parameter of the search, suggest, similar, issue and export URLs, with valid, edge and
+# arbitrary values (repeated and unknown names too): a 400 with a JSON error or a page, never a 5xx,
+# and every JSON 200 valid against the OpenAPI document.
+HTTP_PATHS = ("/api/search", "/api/search", "/api/suggest", "/api/items/{id}/similar", "/api/items/{id}", "/search",
+              "/export.csv", "/issue", "/api/units", "/api/units/{unit}", "/units/{unit}", "/api/stats")
+HTTP_UNITS = st.one_of(st.sampled_from(["区司法局", "区城管局", "区域管局", "先进制造业开发区", "无单位", "无日期", "%2e%2e", "a/b"]),
+                       st.text(min_size=1, max_size=20).filter(lambda u: "/" not in u and "?" not in u and "#" not in u))
+HTTP_NAMES = ("q", "mode", "units", "unit", "from", "to", "year", "month", "kind", "series", "issue", "limit", "offset",
+              "sort", "page", "other_units", "date", "x")
+HTTP_VALUES = st.one_of(
+    QUERY_TEXT,
+    st.sampled_from(["hybrid", "keyword", "semantic", "measure", "brief", "article", "newest", "oldest", "relevance",
+                     "2024", "2024-06", "2024-13", "2024-06-28", "2024-02-30", "0000-00-00", "无日期", "无单位", "区司法局",
+                     "上街信息", "0", "1", "-1", "20", "100", "101", "999999999", "1e3", "NaN", " 5 ", "true", "", "%00"]),
+    st.integers(-10**12, 10**12).map(str),
+    st.text(max_size=40),
+)
+DATES = st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2030, 12, 31)).map(str)
+PLAUSIBLE = {  # mostly valid values, so that most requests get past validation into the engine
+    "mode": st.sampled_from(["hybrid", "keyword", "semantic"]), "units": st.sampled_from(["区司法局", "区城管局,区财政局", "无单位"]),
+    "from": DATES, "to": DATES, "year": st.sampled_from(["2023", "2024", "无日期"]),
+    "month": st.sampled_from(["2024-06", "2023-12", "2024-01"]), "kind": st.sampled_from(["measure", "brief", "article"]),
+    "sort": st.sampled_from(["relevance", "newest", "oldest"]), "limit": st.integers(1, 100).map(str),
+    "offset": st.integers(0, 200).map(str), "page": st.integers(1, 20).map(str), "series": st.just("上街信息"),
+    "issue": st.integers(0, 60).map(str), "other_units": st.sampled_from(["1", "0", "true"]),
+}
+PLAUSIBLE_PARAMS = st.fixed_dictionaries({"q": st.one_of(*[st.sampled_from(QUERIES)] * 7, QUERY_TEXT)},  # known queries' vectors are cached
+                                         optional={k: st.one_of(*[v] * 9, HTTP_VALUES) for k, v in PLAUSIBLE.items()}).map(lambda d: list(d.items()))
+HTTP_PARAMS = st.one_of(PLAUSIBLE_PARAMS, PLAUSIBLE_PARAMS, PLAUSIBLE_PARAMS,
+                        st.lists(st.tuples(st.sampled_from(HTTP_NAMES), HTTP_VALUES), max_size=8))  # or anything at all
+HTTP_SCHEMAS = {"/api/search": "SearchResponse", "/api/suggest": "SuggestResponse", "/api/items/{id}/similar": "SimilarResponse",
+                "/api/items/{id}": "Item", "/api/units": "Units", "/api/units/{unit}": "UnitItems", "/api/stats": "Stats"}
+
+
+@pytest.fixture(scope="module")
+def api_validators(app):
+    import jsonschema
+    from referencing import Registry, Resource
+
+    from web.openapi import openapi_document
+
+    spec = openapi_document(app.config["BULLETIN_SETTINGS"])
+    registry = Registry().with_resource("urn:api", Resource.from_contents({**spec, "$schema": "https://json-schema.org/draft/2020-12/schema"}))
+    return {name: jsonschema.Draft202012Validator({"$ref": f"urn:api#/components/schemas/{name}"}, registry=registry)
+            for name in set(HTTP_SCHEMAS.values()) | {"Error"}}
+
+
+@FAST
+@given(st.sampled_from(HTTP_PATHS), HTTP_PARAMS, st.sampled_from(["", "0123456789abcdef", "zz", "%2e%2e"]), HTTP_UNITS)
+@counted
+def test_http_parameters_never_give_5xx(app, engine, api_validators, path, params, item_id, unit):
+    real_id = engine.search("融资", mode="keyword", limit=1)["results"][0]["id"]
+    url = path.replace("{id}", item_id or real_id).replace("{unit}", urllib.parse.quote(unit))
+    response = app.test_client().get(url, query_string=params)
+    assert response.status_code < 500, (url, params, response.status_code, response.get_data()[:300])
+    body = response.get_data()
+    assert b"Traceback" not in body
+    if path.startswith("/api/") and not 300 <= response.status_code < 400:  # an alias redirects to its unit
+        data = json.loads(body)
+        if response.status_code == 200:
+            api_validators[HTTP_SCHEMAS[path]].validate(data)
+        else:
+            api_validators["Error"].validate(data)
 
 
 # ---------------------------------------------------------------- raw HTTP against waitress
@@ -213,6 +319,7 @@ def _rss_mb(pid: int) -> float:
     return int(re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{pid}/status").read_text()).group(1)) / 1024
 
 
+@pytest.mark.subprocess
 def test_upload_limits_on_a_real_server(upload_server):
     proc, base, index = upload_server
     token = {"Authorization": "Bearer hostile-test-token"}

@@ -1,0 +1,164 @@
+"""Where the soak, chaos and fuzz runs put their figures: one JSON per day under
+reliability/results/ (each run fills its own section), a Markdown summary beside it, plots.
+
+Every run also records the machine and how busy it was (load averages sampled during the run):
+the figures come from a shared 2-core machine, not a quiet one.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import re
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "reliability" / "results"
+WORK = ROOT / "var" / "reliability"  # built indexes and scratch folders (not committed)
+
+
+def today() -> str:
+    return dt.date.today().isoformat()
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    try:
+        cpu = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text()).group(1).strip()
+    except (OSError, AttributeError):
+        pass
+    memory_gb = None
+    try:
+        kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+        memory_gb = round(kb / 1024 / 1024, 1)
+    except (OSError, AttributeError):
+        pass
+    return {"host": platform.node(), "cpu": cpu, "cores": os.cpu_count(), "memory_gb": memory_gb,
+            "os": f"{platform.system()} {platform.release()}", "python": platform.python_version()}
+
+
+class LoadSampler:
+    """Samples the 1-minute load average every `every` seconds while the run goes on: how much
+    else was running beside it (2 cores: a load of 6 means three runnable processes per core)."""
+
+    def __init__(self, every: float = 30.0) -> None:
+        self.every, self.samples = every, []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append(os.getloadavg()[0])
+            self._stop.wait(self.every)
+
+    def __enter__(self) -> "LoadSampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def summary(self) -> dict[str, float]:
+        s = self.samples or [os.getloadavg()[0]]
+        return {"min": round(min(s), 2), "mean": round(sum(s) / len(s), 2), "max": round(max(s), 2)}
+
+
+def code_state() -> dict[str, Any]:
+    """The commit the run used, and tracked files that differed from it (others commit on the same
+    working tree while these long runs go on)."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout
+    return {"commit": git("rev-parse", "--short", "HEAD").strip(),
+            "uncommitted": [line[3:] for line in git("status", "--porcelain", "--untracked-files=no").splitlines()]}
+
+
+def rss_mb(pid: int) -> float:
+    text = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmRSS:\s+(\d+)", text).group(1)) / 1024
+
+
+def record(section: str, data: dict[str, Any], out: Path | None = None) -> Path:
+    """Merge one run's section into the day's JSON (or `out`) and rewrite the Markdown summary."""
+    path = out or RESULTS / f"{today()}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    report = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    report["date"] = report.get("date") or today()
+    report["machine"] = machine()
+    report[section] = {**data, "code": data.get("code") or code_state(), "finished": dt.datetime.now().astimezone().isoformat(timespec="seconds")}
+    path.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    path.with_suffix(".md").write_text(markdown(report), encoding="utf-8")
+    return path
+
+
+def _ms(x: float | None) -> str:
+    return "–" if x is None else f"{x:,.0f}"
+
+
+def markdown(report: dict[str, Any]) -> str:
+    m = report["machine"]
+    lines = [f"# Reliability runs {report['date']}", "",
+             f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB, {m['os']}, Python {m['python']}. "
+             "Shared with other agents' test suites and benchmarks while these ran: the load averages below "
+             "say how busy it was (on 2 cores a load of 2 is full).", ""]
+    soak = report.get("soak")
+    if soak:
+        lat = soak["latency_ms"]
+        lines += ["## Soak (`make soak`)", "",
+                  f"`bulletin serve` (waitress) on loopback over {soak['index_items']:,} items, {soak['clients']} clients for "
+                  f"{soak['seconds']:,.0f} s mixing {len(soak['by_operation'])} operations, with {soak['indexing_runs']} "
+                  f"incremental `bulletin index` runs (one a minute) adding and deleting items.", "",
+                  "| requests | requests/s | errors (5xx or failed) | invalid responses | bad probe totals | p50 / p95 / p99 ms | RSS first → last minute (MB) | load avg (mean / max) |",
+                  "|---|---|---|---|---|---|---|---|",
+                  f"| {soak['requests']:,} | {soak['requests_per_s']} | {soak['errors']} | {soak['invalid_responses']} | "
+                  f"{soak['bad_probe_totals']} | {_ms(lat['p50'])} / {_ms(lat['p95'])} / {_ms(lat['p99'])} | "
+                  f"{soak['rss_mb_per_minute'][0]:,.0f} → {soak['rss_mb_per_minute'][-1]:,.0f} | "
+                  f"{soak['load_average']['mean']} / {soak['load_average']['max']} |", "",
+                  "Per minute:", "", "| minute | requests | p50 ms | p95 ms | p99 ms | server RSS MB | index items |",
+                  "|---|---|---|---|---|---|---|"]
+        for row in soak["per_minute"]:
+            lines.append(f"| {row['minute']} | {row['requests']:,} | {_ms(row['p50'])} | {_ms(row['p95'])} | {_ms(row['p99'])} | "
+                         f"{row['rss_mb']:,.0f} | {row['items'] if row['items'] is not None else '–'} |")
+        if soak.get("plot"):
+            lines += ["", f"![latency and RSS per minute]({soak['plot']})"]
+        if soak.get("notes"):
+            lines += ["", soak["notes"]]
+        lines.append("")
+    chaos = report.get("chaos")
+    if chaos:
+        lines += ["## Chaos (`make chaos`)", "",
+                  "| kills | at a named stage | at a random moment | bad states | lost items | unopenable | uninterrupted runs failed | full disk runs | read-only runs | minutes | load avg (mean / max) |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|",
+                  f"| {chaos['kills']:,} | {chaos['kills_at_stage']:,} | {chaos['kills_random']:,} | {chaos['bad_states']} | "
+                  f"{chaos['lost_items']} | {chaos['unopenable']} | {chaos['failed_runs']} | {chaos['disk_full']['runs']} | "
+                  f"{chaos['read_only']['runs']} | {chaos['seconds'] / 60:,.0f} | {chaos['load_average']['mean']} / "
+                  f"{chaos['load_average']['max']} |", "",
+                  "Kills per stage: " + ", ".join(f"{k} {v}" for k, v in chaos["by_stage"].items()) + ".", "",
+                  f"States seen after a kill: old {chaos['old_states']}, new {chaos['new_states']}; "
+                  f"runs that merged segments: {chaos['runs_with_merges']}.", ""]
+        if chaos.get("notes"):
+            lines += [chaos["notes"], ""]
+    fuzz = report.get("fuzz")
+    if fuzz:
+        lines += ["## Fuzz (`make fuzz`)", "", "| property | inputs | failures | seconds |", "|---|---|---|---|"]
+        for name, t in fuzz["tests"].items():
+            lines.append(f"| {name} | {t['examples']:,} | {t['failures']} | {t['seconds']:,.0f} |")
+        lines += ["", f"Total: {fuzz['examples']:,} generated inputs, {fuzz['failures']} failures "
+                      f"(load avg mean {fuzz['load_average']['mean']}, max {fuzz['load_average']['max']}).", ""]
+        if fuzz.get("notes"):
+            lines += [fuzz["notes"], ""]
+    return "\n".join(lines)
+
+
+def wait_until(predicate, timeout: float, step: float = 0.2) -> bool:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return predicate()

@@ -29,6 +29,15 @@ DRAFT_CHARS = 2000  # the timed draft's length
 TIMED_DRAFTS = 20
 
 
+def save_report(stem_name: str, report: dict[str, Any], text: str) -> None:
+    """bench/results/<stem>.json and .md, and the Markdown on stdout."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stem = RESULTS / stem_name
+    stem.with_suffix(".json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    stem.with_suffix(".md").write_text(text + "\n", encoding="utf-8")
+    print(text)
+
+
 def build_index(settings: Settings, folder: Path, embedder: Any = None) -> Settings:
     """The sample bulletins and the dev items in one index (incremental: reused when up to date)."""
     from indexer.build import build
@@ -196,12 +205,7 @@ def main() -> None:
     evaluation = evaluate(engine, pairs)
     report = {"date": dt.date.today().isoformat(), "items_indexed": engine.snapshot.count, "pairs": len(pairs),
               "evaluation": evaluation, "timing": timing, "evaluation_seconds": round(time.time() - started)}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    stem = RESULTS / f"draft-check-{report['date']}"
-    stem.with_suffix(".json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
-    text = markdown(report)
-    stem.with_suffix(".md").write_text(text + "\n", encoding="utf-8")
-    print(text)
+    save_report(f"draft-check-{report['date']}", report, markdown(report))
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ import numpy as np
 from search.config import PROJECT_ROOT, load_settings
 from search.likeness import RELATED, SIMILAR, VERY_SIMILAR, centre
 
-from .draft_check import build_index
+from .draft_check import build_index, save_report
 from .reuse_pairs import DEV_DIR
 
 RESULTS = PROJECT_ROOT / "bench" / "results"
@@ -133,12 +133,7 @@ def main() -> None:
     report = {"date": dt.date.today().isoformat(), "items_indexed": engine.snapshot.count,
               "same_topic_pairs": len(same), "different_topic_pairs": len(different),
               "scores": measure(vectors, engine.snapshot.background.mean, same, different)}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    stem = RESULTS / f"similar-labels-{report['date']}"
-    stem.with_suffix(".json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
-    text = markdown(report)
-    stem.with_suffix(".md").write_text(text + "\n", encoding="utf-8")
-    print(text)
+    save_report(f"similar-labels-{report['date']}", report, markdown(report))
 
 
 if __name__ == "__main__":

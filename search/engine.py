@@ -27,7 +27,7 @@ from .filters import Filters, facets
 from .fusion import ranked_rows, rrf, weighted
 from .item import Item
 from .keyword import TermTable, part_evidence
-from .query import Part, ParsedQuery, QueryError, parse_query
+from .query import Part, ParsedQuery, QueryError, checked_page, parse_query
 from .segment import NO_DATE, Segment, code_date
 from .similar import Similar
 from .snapshot import Snapshot
@@ -84,13 +84,7 @@ class SearchEngine:
                limit: int | None = None, offset: int = 0, sort: str = "relevance") -> dict[str, Any]:
         cfg = self.settings.search
         mode = self._mode(mode)
-        limit = cfg.default_limit if limit is None else limit
-        if limit < 1 or limit > cfg.max_limit:
-            raise QueryError(f"limit 应在 1 到 {cfg.max_limit} 之间")
-        if offset < 0:
-            raise QueryError("offset 不能小于 0")
-        if sort not in SORTS:
-            raise QueryError(f"未知的排序 {sort!r}，可选：{', '.join(SORTS)}")
+        limit = checked_page(cfg, limit, offset, sort, SORTS)
         filters = replace(filters or Filters(), aliases=self.unit_aliases)  # any spelling of a unit finds it
         parsed = parse_query(q, self.analyzer, cfg.max_query_chars)
         rows, scores, match = self._rank(parsed, mode, filters.mask(self.snapshot))

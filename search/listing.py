@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .filters import NO_UNIT, Filters
-from .query import QueryError
+from .query import checked_page
 from .segment import NO_DATE, code_date
 from .units import SORTS, by_date
 
@@ -23,13 +23,7 @@ LISTING_SCORE = 0.0  # results carry the search result's fields; without a query
 
 def unit_items(engine: "SearchEngine", name: str, limit: int | None, offset: int, sort: str) -> dict[str, Any]:
     cfg = engine.settings.search
-    limit = cfg.default_limit if limit is None else limit
-    if limit < 1 or limit > cfg.max_limit:
-        raise QueryError(f"limit 应在 1 到 {cfg.max_limit} 之间")
-    if offset < 0:
-        raise QueryError("offset 不能小于 0")
-    if sort not in SORTS:
-        raise QueryError(f"未知的排序“{sort[:20]}”，可选：{'、'.join(SORTS)}")
+    limit = checked_page(cfg, limit, offset, sort, SORTS)
     aliases = engine.unit_aliases
     unit = NO_UNIT if name.strip() == NO_UNIT else aliases.canonical(name)
     snap = engine.snapshot

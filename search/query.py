@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from .analysis import Analyzer, Unit, highlight_terms
 
@@ -24,6 +25,19 @@ AND_WORDS = frozenset({"AND", "+", "＋"})
 class QueryError(ValueError):
     pass
 
+
+
+def checked_page(cfg: Any, limit: int | None, offset: int, sort: str, sorts: tuple[str, ...]) -> int:
+    """The page size to use (cfg.default_limit when none is given); one set of checks and messages
+    for every paged listing (search results, a unit's items)."""
+    limit = cfg.default_limit if limit is None else limit
+    if limit < 1 or limit > cfg.max_limit:
+        raise QueryError(f"limit 应在 1 到 {cfg.max_limit} 之间")
+    if offset < 0:
+        raise QueryError("offset 不能小于 0")
+    if sort not in sorts:
+        raise QueryError(f"未知的排序“{sort[:20]}”，可选：{'、'.join(sorts)}")
+    return limit
 
 @dataclass
 class Part:

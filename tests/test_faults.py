@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from indexer.build import build
 from indexer.faults import KILL_ENV, POINTS
 from search.engine import SearchEngine
 from search.store import MANIFEST
@@ -43,10 +42,9 @@ def count(settings, index: Path) -> int:
 
 
 @pytest.fixture(scope="module")
-def base_index(tmp_path_factory, settings, sample_dir):
-    folder = tmp_path_factory.mktemp("base")
-    build([sample_dir], settings.with_index(folder / "ix"))
-    return folder / "ix"
+def base_index(sample_index):
+    """The session's sample index (copied by each test, never written): not embedded again."""
+    return Path(sample_index.index.path)
 
 
 @pytest.fixture

@@ -115,6 +115,8 @@ def _add_body_line(article: _Article, text: str, line: Line, following: str) -> 
         lead, text = split_news_lead(text)  # 本报讯（记者 张明 通讯员 李华）
         for byline in re.findall(r"[（(【\[]([^（）()【】\[\]]*)[）)】\]]", lead):
             article.reporters.extend(n for n in _names(byline) if not n.endswith(("讯", "电", "报道")))
+    if not text.strip():
+        return  # a line of markup only (** or ###), or a lead with nothing after it: no text
     if article.paragraphs and is_prose(article.paragraphs[-1]) and not ends_sentence(article.paragraphs[-1]):
         article.paragraphs[-1] = join_broken(article.paragraphs[-1], text)  # page break
     elif _is_short(text) and _is_caption(text, line.gap, following):

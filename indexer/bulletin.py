@@ -164,7 +164,8 @@ def _parse_bulletin(header: Header, lines: list[Line], path: str, title_max: int
             draft = _Draft("measure", "", [text], line.number)
             drafts.append(draft)
             _close_if_unit(draft)
-    return [_finish(d, header, path, title_max) for d in drafts if "".join(d.paragraphs).strip()]
+    items = (_finish(d, header, path, title_max) for d in drafts)
+    return [item for item in items if item.text.strip()]  # a draft of markup only (**, ###) has no text
 
 
 def _is_unit_line(text: str) -> bool:

@@ -124,8 +124,7 @@ class _Build:
         self.rebuild = rebuild
         self.progress = progress
         self.index_dir = Path(settings.index.path)
-        base = settings.source.parent if settings.source else Path.cwd()
-        self.embedder = embedder or Embedder(settings.embedding, base)
+        self.embedder = embedder or Embedder(settings.embedding, settings.base_dir)
         self.report = BuildReport()
         self.analyzer = get_analyzer(settings.analysis.user_dict, settings.analysis.stop_words)
         self.aliases = UnitAliases(settings.units.aliases)
@@ -281,19 +280,30 @@ class _Build:
         else:
             records.create(whoosh_dir)
 
-        stage = time.perf_counter()
-        vectors = self._vectors(old, added)
-        self.report.timings["embedding"] = time.perf_counter() - stage
-        checkpoint("embedded")
+        # Vectors are made one segment's batch at a time (a large run never holds every passage
+        # vector at once); the first batch before anything is written, as for a small run.
+        chunk = max(1, settings.index.segment_items)
+        embedding = 0.0
 
+        def embed(start: int) -> ItemVectors:
+            nonlocal embedding
+            began = time.perf_counter()
+            vectors = self._vectors(old, added[start : start + chunk])
+            embedding += time.perf_counter() - began
+            checkpoint("embedded")
+            return vectors
+
+        vectors = embed(0)
+        first_embedding = embedding
         stage = time.perf_counter()
         self._tombstones(gen, entries, old, removed)
         next_number = _next_segment_number(entries)
-        chunk = max(1, settings.index.segment_items)
         terms = self._terms(added)
         first = True
         for start in range(0, max(len(added), 1 if removed else 0), chunk):
             batch = added[start : start + chunk]
+            if start:
+                vectors = embed(start)
             writer = records.RecordWriter(whoosh_dir)
             try:
                 if first:
@@ -309,10 +319,11 @@ class _Build:
                 name = f"seg-{next_number:06d}"
                 next_number += 1
                 batch_terms = [next(terms) for _ in batch]
-                self._write_segment(gen / name, entries, batch, batch_terms, vectors, start)
+                self._write_segment(gen / name, entries, batch, batch_terms, vectors, 0)
                 entries.append(SegmentEntry(name, len(batch)))
                 checkpoint("segment_written")
-        self.report.timings["keyword_index"] = time.perf_counter() - stage
+        self.report.timings["embedding"] = embedding
+        self.report.timings["keyword_index"] = time.perf_counter() - stage - (embedding - first_embedding)
 
         stage = time.perf_counter()
         self._merge(gen, entries)

@@ -59,6 +59,8 @@ class FolderWatcher:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self.runs = 0  # indexing runs done (the tests count them)
+        self.failures = 0  # failed runs in a row: each doubles the wait before the next try
+        self._hold_until = 0.0
 
     def stop(self) -> None:
         self._stop.set()
@@ -109,6 +111,8 @@ class FolderWatcher:
         """The settled files and the deleted ones, once the folders have been quiet long enough."""
         watch = self.settings.watch
         now = time.monotonic()
+        if now < self._hold_until:  # backing off after a failed run
+            return None
         with self._lock:
             pending = self._pending
             if pending.first is None:
@@ -142,7 +146,11 @@ class FolderWatcher:
         existing = [p for p in paths if p.exists()]
         try:
             report = build(existing, self.settings, embedder=self._embedder(), forget=forget)
-        except Exception as exc:  # the watcher goes on and tries these files again
+        except Exception as exc:  # the watcher goes on and tries these files again, later each time
+            self.failures += 1
+            watch = self.settings.watch
+            wait = min(watch.retry_max_seconds, watch.debounce_seconds * 2 ** self.failures)
+            self._hold_until = time.monotonic() + wait
             self.on_error(exc)
             for path in existing:
                 self.note(path)
@@ -151,13 +159,12 @@ class FolderWatcher:
                     self.note(path, gone=True)
             return
         self.runs += 1
+        self.failures = 0
         self.on_report(report)
 
     def _embedder(self) -> Embedder:
         if self.embedder is None:
-            from .build import _base_dir
-
-            self.embedder = Embedder(self.settings.embedding, _base_dir(self.settings))
+            self.embedder = Embedder(self.settings.embedding, self.settings.base_dir)
         return self.embedder
 
 

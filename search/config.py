@@ -46,6 +46,7 @@ class WatchSettings:
     folders: tuple[Path, ...] = ()
     debounce_seconds: float = 2.0
     settle_seconds: float = 1.0
+    retry_max_seconds: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,11 @@ class Settings:
     source: Path | None = None  # the config file these came from
 
     @property
+    def base_dir(self) -> Path:
+        """Where relative paths given to the model loader resolve: the config file's folder."""
+        return self.source.parent if self.source else Path.cwd()
+
+    @property
     def max_file_bytes(self) -> int:
         return self.index.max_file_mb * 1024 * 1024
 
@@ -254,7 +260,7 @@ CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
 
 # Settings that must be above zero.
 POSITIVE = {("readers", "libreoffice_timeout_seconds"), ("readers", "ocr_dpi"), ("readers", "ocr_timeout_seconds"),
-            ("watch", "debounce_seconds"), ("watch", "settle_seconds")}
+            ("watch", "debounce_seconds"), ("watch", "settle_seconds"), ("watch", "retry_max_seconds")}
 
 
 # A web origin as browsers send it: scheme://host[:port], no path; or * for any origin.

@@ -59,8 +59,7 @@ class SearchEngine:
         manifest = read_manifest(index_dir)
         if manifest is None:
             raise IndexUnavailable(f"索引 {index_dir} 不存在；请先运行 bulletin index 数据文件夹")
-        base = settings.source.parent if settings.source else Path.cwd()
-        self.embedder = embedder or Embedder(settings.embedding, base)
+        self.embedder = embedder or Embedder(settings.embedding, settings.base_dir)
         if manifest.model != self.embedder.name:
             raise IndexUnavailable(
                 f"索引由模型 {manifest.model!r} 生成，而当前配置的是 {self.embedder.name!r}；"
@@ -87,14 +86,16 @@ class SearchEngine:
         limit = checked_page(cfg, limit, offset, sort, SORTS)
         filters = replace(filters or Filters(), aliases=self.unit_aliases)  # any spelling of a unit finds it
         parsed = parse_query(q, self.analyzer, cfg.max_query_chars)
-        rows, scores, match = self._rank(parsed, mode, filters.mask(self.snapshot))
+        # Ranked by relevance, only the rows up to this page are put in order.
+        top = offset + limit if sort == "relevance" else None
+        rows, scores, match = self._rank(parsed, mode, filters.mask(self.snapshot), top)
         rows = self._sorted(rows, scores, sort)
         page = rows[offset : offset + limit]
         query_vector = self._snippet_vector(parsed, mode)
         return {
             "query": parsed.raw,
             "mode": mode,
-            "total": int(len(rows)),
+            "total": int(np.count_nonzero(match)),
             "offset": offset,
             "limit": limit,
             "results": [self._result(int(r), float(scores[r]), parsed, query_vector) for r in page],
@@ -129,8 +130,10 @@ class SearchEngine:
         return rows[np.lexsort((rows, -scores[rows], key, undated))]  # undated last
 
     # --------------------------------------------------------------- ranking
-    def _rank(self, parsed: ParsedQuery, mode: str, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(matching rows best first, a score per row, the match mask)."""
+    def _rank(self, parsed: ParsedQuery, mode: str, mask: np.ndarray,
+              top: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(matching rows best first — only the first `top` of them when given —, a score per
+        row, the match mask)."""
         snap = self.snapshot
         if parsed.empty or snap.size == 0:
             none = np.zeros(0, dtype=np.int64)
@@ -144,7 +147,7 @@ class SearchEngine:
             min_coverage = rel.keyword_min_coverage if mode == "keyword" else 0.0
             odds = self._combine(parsed, evidence, getattr(rel, mode), min_coverage)
             match = mask & (odds >= threshold)
-            return ranked_rows(np.flatnonzero(match), odds), relevance.probability(odds), match
+            return ranked_rows(np.flatnonzero(match), odds, top), relevance.probability(odds), match
         kw = self._combine(parsed, evidence, rel.keyword)
         sem = self._combine(parsed, evidence, rel.semantic)
         match = mask & ((kw >= threshold) | (sem >= threshold))
@@ -152,7 +155,7 @@ class SearchEngine:
         cfg = self.settings.search
         fused = rrf(kw, sem, candidates, cfg.rrf_k, cfg.rrf_depth) if fusion == "rrf" else \
             weighted(kw, sem, candidates, cfg.semantic_ratio)
-        return ranked_rows(candidates, fused), fused.astype(np.float32), match
+        return ranked_rows(candidates, fused, top), fused.astype(np.float32), match
 
     def _evidence(self, parsed: ParsedQuery, mode: str) -> list[tuple[Part, dict[str, np.ndarray]]]:
         """Each part's features over all rows (keyword ones unless semantic mode, semantic ones
@@ -190,7 +193,8 @@ class SearchEngine:
         live = np.flatnonzero(snap.live)
         if not len(live):
             return evidence
-        top = live[np.argsort(-first[live], kind="stable")[: rel.feedback_items]]
+        best_first = ranked_rows(live, first, max(rel.feedback_items, rel.feedback_candidates))  # not a sort of every row
+        top = best_first[: rel.feedback_items]
         top = top[first[top] >= relevance.logit(rel.feedback_min_probability)]
         if not len(top):  # no confident first matches: feedback would only amplify noise
             return evidence
@@ -198,7 +202,7 @@ class SearchEngine:
         moved = queries + rel.feedback_weight * centroid
         moved /= np.linalg.norm(moved, axis=1, keepdims=True)
         plausible = first >= relevance.logit(rel.match_probability) - rel.feedback_margin
-        plausible[live[np.argsort(-first[live], kind="stable")[: rel.feedback_candidates]]] = True
+        plausible[best_first[: rel.feedback_candidates]] = True
         rows = np.flatnonzero(plausible & snap.live)
         items, passages = semantic.rescore(snap, moved, rows)
         for j in range(len(parts)):

@@ -25,8 +25,7 @@ class ServiceUnavailable(RuntimeError):
 class SearchService:
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
-        base = settings.source.parent if settings.source else Path.cwd()
-        self.embedder = embedder or Embedder(settings.embedding, base)
+        self.embedder = embedder or Embedder(settings.embedding, settings.base_dir)
         self._lock = threading.Lock()
         self._engine: SearchEngine | None = None
         self._segments: dict[str, Segment] = {}  # open segments, reused by the next generation

@@ -14,6 +14,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from indexer.build import build
@@ -126,6 +127,32 @@ def test_unsupported_and_temporary_files_are_ignored(watched, sample_dir):
     (folder / "37.txt.part").write_bytes(b"partial")
     time.sleep(2)
     assert watcher.runs == runs and indexed_ids(index) == set()
+
+
+def test_failed_runs_are_retried_later_each_time(tmp_path, settings, engine, sample_dir):
+    """An index folder that cannot be written (here: a file where the folder should be) fails
+    every run; the watcher keeps trying, but the waits double instead of retrying every tick."""
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    shutil.copy(sample_dir / "000_edfc72c731b145e7.txt", folder / "37.txt")
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("x")
+    quick = replace(settings.with_index(blocked), watch=replace(settings.watch, debounce_seconds=0.2,
+                                                                 settle_seconds=0.1, retry_max_seconds=1.6))
+    failed_at: list[float] = []
+    watcher = FolderWatcher([folder], quick, embedder=engine.embedder, on_error=lambda exc: failed_at.append(time.monotonic()))
+    thread = threading.Thread(target=watcher.run, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: len(failed_at) >= 5, timeout=WAIT_SECONDS)
+    finally:
+        watcher.stop()
+        thread.join(timeout=WAIT_SECONDS)
+    gaps = np.diff(failed_at[:5])
+    assert watcher.runs == 0 and watcher.failures >= 5
+    # waits of 0.4, 0.8, 1.6, 1.6 s (capped): each gap at least its wait, never a tight loop
+    assert all(gap >= wait for gap, wait in zip(gaps, (0.4, 0.8, 1.6, 1.6))), gaps
+    assert blocked.read_text() == "x"  # nothing written over what was there
 
 
 def test_sigkill_mid_run_leaves_the_index_whole_and_a_new_watcher_catches_up(tmp_path, sample_dir, settings):

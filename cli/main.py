@@ -203,6 +203,8 @@ def _os_reason(exc: OSError) -> str:
 
     reasons = {errno.ENOSPC: "磁盘空间不足", errno.EROFS: "索引目录是只读的", errno.EACCES: "没有写入权限",
                errno.EPERM: "没有写入权限", errno.EDQUOT: "超出磁盘配额"}
+    if exc.errno is None and " requested and " in str(exc):  # numpy's short write ("16128 requested and 2016 written")
+        return "磁盘空间不足（文件未能写完）"
     return reasons.get(exc.errno or 0, exc.strerror or str(exc))
 
 

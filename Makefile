@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 CHI_SIM  := /usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata
 
-.PHONY: run test test-fast bench fuzz install install-test install-bench system-deps test-system-deps clean
+.PHONY: run test test-fast bench fuzz chaos install install-test install-bench system-deps test-system-deps clean
 
 # Index the sample bulletins (incremental: instant when nothing changed), then serve the app
 # on http://127.0.0.1:8000 until Ctrl+C.
@@ -71,6 +71,11 @@ test-fast: install-test
 # fuzz: the property tests of tests/test_hostile.py with 100,000 generated inputs each (about an hour).
 fuzz: install-test
 	$(BIN)/python -m reliability.fuzz
+
+# chaos: 1,000 indexing runs SIGKILLed at every named stage and at random moments, each checked; a disk
+# filling up and a folder turning read-only mid-run (needs root for the small tmpfs). About 80 minutes.
+chaos: install-test
+	$(BIN)/python -m reliability.chaos
 
 clean:
 	rm -rf var .pytest_cache

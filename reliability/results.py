@@ -131,16 +131,29 @@ def markdown(report: dict[str, Any]) -> str:
         lines.append("")
     chaos = report.get("chaos")
     if chaos:
+        runners = chaos.get("kills_by_runner", {})
         lines += ["## Chaos (`make chaos`)", "",
-                  "| kills | at a named stage | at a random moment | bad states | lost items | unopenable | uninterrupted runs failed | full disk runs | read-only runs | minutes | load avg (mean / max) |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|",
-                  f"| {chaos['kills']:,} | {chaos['kills_at_stage']:,} | {chaos['kills_random']:,} | {chaos['bad_states']} | "
-                  f"{chaos['lost_items']} | {chaos['unopenable']} | {chaos['failed_runs']} | {chaos['disk_full']['runs']} | "
-                  f"{chaos['read_only']['runs']} | {chaos['seconds'] / 60:,.0f} | {chaos['load_average']['mean']} / "
+                  "| SIGKILLed runs | real CLI + model / forked build() | at a named stage / at a random moment | bad states | lost items | stale items | unopenable | runs that failed | minutes | load avg (mean / max) |",
+                  "|---|---|---|---|---|---|---|---|---|---|",
+                  f"| {chaos['kills']:,} | {runners.get('cli', 0):,} / {runners.get('fork', 0):,} | {chaos['kills_at_stage']:,} / "
+                  f"{chaos['kills_random']:,} | {chaos['bad_states']} | {chaos['lost_items']} | {chaos['stale_items']} | "
+                  f"{chaos['unopenable']} | {chaos['failed_runs']} | {chaos['seconds'] / 60:,.0f} | {chaos['load_average']['mean']} / "
                   f"{chaos['load_average']['max']} |", "",
-                  "Kills per stage: " + ", ".join(f"{k} {v}" for k, v in chaos["by_stage"].items()) + ".", "",
-                  f"States seen after a kill: old {chaos['old_states']}, new {chaos['new_states']}; "
-                  f"runs that merged segments: {chaos['runs_with_merges']}.", ""]
+                  "Kills per stage: " + ", ".join(f"{k} {v}" for k, v in chaos["by_stage"].items()) + "; "
+                  + "stage not reached (the run finished, e.g. no merge): "
+                  + (", ".join(f"{k} {v}" for k, v in chaos["stage_not_reached"].items()) or "none") + ".", "",
+                  f"Index states found after the runs (killed or not): old {chaos['old_states']}, new {chaos['new_states']}, "
+                  f"anything else {chaos['bad_states']}; search totals that differed for the same state: {chaos['total_mismatch']}; "
+                  f"runs that merged segments: {chaos['runs_with_merges']}; a successful run leaving more than two "
+                  f"generations: {chaos['leftover_generations']}.", "",
+                  "| fault mid-run | runs | failed cleanly (exit 1, message) | finished before the fault | finished anyway | failed otherwise | old state | new state | bad state | next run failed |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
+        for fault in ("disk_full", "read_only"):
+            for label, c in ((f"{fault} (forked)", chaos[fault]), (f"{fault} (CLI)", chaos[fault].get("cli", {}))):
+                lines.append(f"| {label} | {c.get('runs', 0) - (c.get('cli', {}) or {}).get('runs', 0)} | {c.get('failed_cleanly', 0)} | "
+                             f"{c.get('finished_before_fault', 0)} | {c.get('finished_anyway', 0)} | {c.get('failed_uncleanly', 0)} | "
+                             f"{c.get('old_state', 0)} | {c.get('new_state', 0)} | {c.get('bad_state', 0)} | {c.get('failed_after_clearing', 0)} |")
+        lines.append("")
         if chaos.get("notes"):
             lines += [chaos["notes"], ""]
     fuzz = report.get("fuzz")

@@ -15,7 +15,7 @@ import numpy as np
 from .item import KIND_LABELS, KINDS
 from .segment import NO_DATE as NO_DATE_CODE
 from .segment import date_code
-from .snapshot import Snapshot
+from .snapshot import NO_MONTH, Snapshot
 from .units import UnitAliases
 
 NO_UNIT = "无单位"
@@ -43,7 +43,7 @@ class UnitFilter:
         if codes:
             out[snapshot.unit_rows[np.isin(snapshot.unit_codes, codes)]] = True
         if NO_UNIT in self.units:
-            out |= np.diff(snapshot.unit_indptr) == 0
+            out |= snapshot.no_unit
         return out
 
     def describe(self) -> str:
@@ -173,21 +173,29 @@ def facets(snapshot: Snapshot, match: np.ndarray, year: str | None = None) -> di
     NO_UNIT / NO_DATE."""
     unit_counts = np.bincount(snapshot.unit_codes[match[snapshot.unit_rows]], minlength=len(snapshot.unit_names))
     units = _ranked(snapshot.unit_names, unit_counts)
-    no_unit = int((match & (np.diff(snapshot.unit_indptr) == 0)).sum())
+    no_unit = int(np.count_nonzero(match & snapshot.no_unit))
     if no_unit:
         units[NO_UNIT] = no_unit
-    dates = snapshot.date[match]
-    dated = dates[dates != NO_DATE_CODE].astype("datetime64[D]")
-    years_found, year_counts = np.unique(dated.astype("datetime64[Y]"), return_counts=True)
-    years = {str(y): int(c) for y, c in sorted(zip(years_found, year_counts), key=lambda t: t[0], reverse=True)}
-    if len(dates) - len(dated):
-        years[NO_DATE] = int(len(dates) - len(dated))
+    months = snapshot.month_code[match]
+    months = months[months != NO_MONTH]  # bincounts, not a sort of every matching date
+    undated = int(np.count_nonzero(match)) - len(months)
+    years = {str(np.datetime64(y, "Y")): c for y, c in reversed(_counts(np.floor_divide(months, 12)))}
+    if undated:
+        years[NO_DATE] = undated
     kinds = _ranked(list(KINDS), np.bincount(snapshot.kind[match], minlength=len(KINDS)))
     out = {"units": units, "years": years, "kinds": kinds}
     if year and year != NO_DATE:
-        months_found, month_counts = np.unique(dated.astype("datetime64[M]"), return_counts=True)
-        out["months"] = {str(m): int(c) for m, c in zip(months_found, month_counts)}
+        out["months"] = {str(np.datetime64(m, "M")): c for m, c in _counts(months)}
     return out
+
+
+def _counts(codes: np.ndarray) -> list[tuple[int, int]]:
+    """(code, count) of the codes present, ascending."""
+    if not len(codes):
+        return []
+    low = int(codes.min())
+    counts = np.bincount(codes - low)
+    return [(low + int(i), int(counts[i])) for i in np.flatnonzero(counts)]
 
 
 def _ranked(names: list[str], counts: np.ndarray) -> dict[str, int]:

@@ -14,7 +14,7 @@ def rrf(keyword: np.ndarray, semantic: np.ndarray, candidates: np.ndarray, k: in
     """Σ 1 / (k + rank) over the two rankings, each cut at `depth` (rows beyond add nothing)."""
     out = np.zeros(len(keyword), dtype=np.float64)
     for scores in (keyword, semantic):
-        ranked = ranked_rows(candidates, scores)[:depth]
+        ranked = ranked_rows(candidates, scores, depth)
         out[ranked] += 1.0 / (k + np.arange(1, len(ranked) + 1))
     return out
 
@@ -33,6 +33,21 @@ def _minmax(scores: np.ndarray, candidates: np.ndarray) -> np.ndarray:
     return out
 
 
-def ranked_rows(rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """rows by score descending, ties by row (stable, so pages never overlap)."""
+def ranked_rows(rows: np.ndarray, scores: np.ndarray, limit: int | None = None) -> np.ndarray:
+    """rows by score descending, ties by row (stable, so pages never overlap); with `limit`, only
+    the first `limit` of that order, found without sorting every row (a page of a large match set)."""
+    if limit is not None and limit < len(rows):
+        rows = _first(rows, -scores[rows], max(limit, 0))
     return rows[np.lexsort((rows, -scores[rows]))]
+
+
+def _first(rows: np.ndarray, keys: np.ndarray, count: int) -> np.ndarray:
+    """The `count` rows that come first in the order (key, row), unordered: those with a key
+    below the count-th smallest, then as many of the rows tied with it as fit, smallest first."""
+    if count == 0:
+        return rows[:0]
+    kth = np.partition(keys, count - 1)[count - 1]
+    better = np.flatnonzero(keys < kth)
+    tied = np.flatnonzero(keys == kth)
+    tied = tied[np.argsort(rows[tied], kind="stable")[: count - len(better)]]
+    return rows[np.concatenate([better, tied])]

@@ -22,9 +22,11 @@ matching whoosh segment.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,16 +152,10 @@ def _write_postings(folder: Path, data: SegmentInput, title_boost: float) -> dic
         lens = np.zeros(len(rows), dtype=np.float64)
         for row, terms in enumerate(rows):
             lens[row] = len(terms)
-            counts: dict[str, int] = {}
-            for t in terms:
-                counts[t] = counts.get(t, 0) + 1
-            for t, c in counts.items():
-                tid = vocab.get(t)
-                if tid is None:
-                    tid = vocab[t] = len(vocab)
-                term_ids.append(tid)
-                row_ids.append(row)
-                tfs.append(c)
+            counts = Counter(terms)  # counted in C; first occurrences in order, as a dict would
+            term_ids += [vocab.setdefault(t, len(vocab)) for t in counts]
+            row_ids += [row] * len(counts)
+            tfs += counts.values()
         per_field[field] = (term_ids, row_ids, tfs)
         field_len[field] = lens
     n = len(data.items)
@@ -253,6 +249,25 @@ class Segment:
     def titles(self) -> list[str]:
         """Every row's title (read on first use: only search-as-you-type needs them all)."""
         return (self.folder / TITLES).read_text(encoding="utf-8").split("\n")[: self.rows]
+
+    @functools.cached_property
+    def long_runs(self) -> tuple[np.ndarray, np.ndarray]:
+        """(first passage of each long row among the long passages, that row): long rows' passages
+        come first, one contiguous run per row (computed once, not every query)."""
+        owners = np.asarray(self.long_owner)
+        if not len(owners):
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+        return starts, owners[starts].astype(np.int64)
+
+    @functools.cached_property
+    def passage_runs(self) -> tuple[np.ndarray, np.ndarray]:
+        """(first passage of each row's run, that row) over all passages in stored order, rows
+        without passages left out: the best passage of every row is one reduceat."""
+        start, count = np.asarray(self.passage_start), np.asarray(self.passage_count)
+        rows = np.flatnonzero(count > 0)
+        rows = rows[np.argsort(start[rows], kind="stable")]
+        return start[rows].astype(np.int64), rows.astype(np.int64)
 
     def passage_rows(self, row: int) -> tuple[int, int]:
         start = int(self.passage_start[row])

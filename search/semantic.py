@@ -15,6 +15,8 @@ from .segment import INT8_SCALE, Segment
 from .snapshot import Snapshot
 
 SCAN_CHUNK = 131072  # rows converted at a time when the stored type is not float32
+DENSE_SHARE = 0.25  # re-scoring more than this share of a segment's rows scans it whole, in order,
+# rather than gathering the rows one by one (a gather costs several times a sequential read)
 
 
 def scan(vectors: np.ndarray, queries: np.ndarray) -> np.ndarray:
@@ -57,8 +59,9 @@ def best_passages(snapshot: Snapshot, queries: np.ndarray, item_cos: np.ndarray,
         n_long = int(seg.meta.get("long_passages", 0))
         if n_long:
             scores = scan(seg.passages[:n_long], queries)
-            owners = np.asarray(seg.long_owner)
-            _max_by_owner(best, base, owners, scores)
+            starts, owners = seg.long_runs
+            rows = base + owners
+            best[rows] = np.maximum(best[rows], np.maximum.reduceat(scores, starts, axis=0))
         local = top[(top >= base) & (top < base + seg.rows)] - base
         local = local[np.asarray(seg.passage_start[local]) >= n_long] if n_long else local  # long rows done
         if len(local):
@@ -107,6 +110,14 @@ def rescore(snapshot: Snapshot, queries: np.ndarray, rows: np.ndarray) -> tuple[
         if lo == hi:
             continue
         local = rows[lo:hi] - base
+        if len(local) > DENSE_SHARE * seg.rows:  # most of the segment: read it in order
+            items[lo:hi] = scan(seg.vectors, queries)[local]
+            starts, owners = seg.passage_runs
+            per_row = np.full((seg.rows, k), -1.0, dtype=np.float32)
+            if len(starts):
+                per_row[owners] = np.maximum.reduceat(scan(seg.passages, queries), starts, axis=0)
+            best[lo:hi] = per_row[local]
+            continue
         items[lo:hi] = scan(seg.vectors[local], queries)
         idx, owners = _passage_index(seg, local)
         scores = scan(seg.passages[idx], queries)

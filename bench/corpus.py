@@ -81,6 +81,7 @@ class ComposedEmbedder:
     def __init__(self, real: Embedder, pool: list[str]) -> None:
         self.real, self.name = real, real.name
         self.table = dict(zip(pool, real.embed_passages(pool)))
+        self.cache: dict[str, np.ndarray] = {}  # real vectors of passages holding no whole pool sentence
 
     @property
     def dim(self) -> int:
@@ -97,17 +98,27 @@ class ComposedEmbedder:
         return ItemVectors(items.astype(np.float32), passages, batch.indptr, batch.spans)
 
     def embed_passages(self, texts, progress=None) -> np.ndarray:
+        """Passages made of whole pool sentences are composed; the rare passage holding none
+        (a fragment cut at a semicolon) gets a real vector, all such passages in one batch, cached."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        missing: dict[str, list[int]] = {}
         for n, text in enumerate(texts):
-            whole = self.table.get(text.split("\n", 1)[-1])
+            body = text.split("\n", 1)[-1]
+            whole = self.table.get(body)
             if whole is not None:  # a passage embedded as it is
-                out[n] = whole / np.linalg.norm(whole)
-                if progress:
-                    progress(1)
+                out[n] = whole
                 continue
-            parts = [self.table[s] for s in re.split(r"(?<=[。！？])", text.split("\n", 1)[-1].lstrip("△ ")) if s in self.table]
-            vector = np.mean(parts, axis=0) if parts else self.real.embed_passages([text])[0]
-            out[n] = vector / np.linalg.norm(vector)
-            if progress:
-                progress(1)
+            parts = [self.table[s] for s in re.split(r"(?<=[。！？])", body.lstrip("△ ")) if s in self.table]
+            if parts:
+                out[n] = np.mean(parts, axis=0)
+            else:
+                missing.setdefault(text, []).append(n)
+        new = [t for t in missing if t not in self.cache]
+        if new:
+            self.cache.update(zip(new, self.real.embed_passages(new)))
+        for text, rows in missing.items():
+            out[rows] = self.cache[text]
+        out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+        if progress:
+            progress(len(texts))
         return out

@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 CHI_SIM  := /usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata
 
-.PHONY: run test test-fast bench fuzz chaos install install-test install-bench system-deps test-system-deps clean
+.PHONY: run test test-fast bench fuzz chaos soak install install-test install-bench system-deps test-system-deps clean
 
 # Index the sample bulletins (incremental: instant when nothing changed), then serve the app
 # on http://127.0.0.1:8000 until Ctrl+C.
@@ -76,6 +76,12 @@ fuzz: install-test
 # filling up and a folder turning read-only mid-run (needs root for the small tmpfs). About 80 minutes.
 chaos: install-test
 	$(BIN)/python -m reliability.chaos
+
+# soak: `bulletin serve` over 100k items, 50 clients for 10 minutes while `bulletin index` adds and deletes
+# items every minute (the index is built once, about 15 minutes, and cached under var/reliability/).
+# install-bench brings matplotlib for the plot.
+soak: install-bench
+	$(BIN)/python -m reliability.soak
 
 clean:
 	rm -rf var .pytest_cache

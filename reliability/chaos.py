@@ -43,76 +43,12 @@ from pathlib import Path
 
 import numpy as np
 
+from .corpus import Corpus, config_copy
 from .results import ROOT, WORK, code_state, record
 
 BULLETIN = Path(sys.executable).parent / "bulletin"
 STAGE_KILL_SHARE = 0.5  # of the kills: at a named stage (in turn); the rest at random moments
 SMALL_DISK = "32M"
-
-
-# ------------------------------------------------------------------ the corpus
-class Corpus:
-    """A folder of .jsonl files that each trial changes, and the item ids indexing it must give."""
-
-    def __init__(self, folder: Path, settings, sample_items, seed: int) -> None:
-        from bench.corpus import records
-
-        self.folder, self.settings = folder, settings
-        self.rng = random.Random(seed)
-        self.pool = records(sample_items, 10_000_000, seed=seed)  # endless, deterministic
-        self.files: dict[str, list[dict]] = {}
-        self._ids: dict[str, tuple[str, list[str]]] = {}  # file -> (digest, ids)
-        if folder.exists():
-            shutil.rmtree(folder)
-        folder.mkdir(parents=True)
-        self.serial = 0
-        for _ in range(30):
-            self._add(5)
-
-    def _write(self, name: str) -> None:
-        rows = self.files[name]
-        (self.folder / name).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-
-    def _add(self, n: int) -> None:
-        name = f"part-{self.serial:05d}.jsonl"
-        self.serial += 1
-        self.files[name] = [next(self.pool) for _ in range(n)]
-        self._write(name)
-
-    def mutate(self, grow: int = 0) -> None:
-        """New files, and files rewritten with items dropped or replaced (deleted items). Files are
-        never removed: `bulletin index FOLDER` keeps the items of a vanished file by design."""
-        rng = self.rng
-        for _ in range(rng.choice((0, 1, 1, 2))):
-            self._add(rng.randint(1, 8))
-        if grow:
-            self._add(grow)
-        total = sum(len(v) for v in self.files.values())
-        for _ in range(rng.choice((0, 1, 1, 2)) + (2 if total > 300 else 0)):
-            name = rng.choice(sorted(self.files))
-            rows = self.files[name]
-            if len(rows) > 1 and (rng.random() < 0.6 or total > 300):  # (an empty file is an error: it keeps its items)
-                del rows[rng.randrange(len(rows))]  # an item deleted
-            else:
-                rows[rng.randrange(len(rows))] = next(self.pool)  # an item replaced
-            self._write(name)
-
-    def expected_ids(self) -> set[str]:
-        from indexer.ingest import parse_file
-
-        ids: set[str] = set()
-        for name in self.files:
-            path = (self.folder / name).resolve()
-            data = path.read_bytes()
-            digest = hashlib.sha1(data).hexdigest()
-            cached = self._ids.get(name)
-            if cached is None or cached[0] != digest:
-                result = parse_file(path, self.settings.max_file_bytes, self.settings.parser.brief_title_max_chars)
-                assert not result.error, result.error
-                cached = (digest, [i.id for i in result.items])
-                self._ids[name] = cached
-            ids.update(cached[1])
-        return ids
 
 
 # --------------------------------------------------------- the model-free embedder
@@ -563,20 +499,6 @@ class Chaos:
             subprocess.run(["umount", "-l", str(index)], check=True, capture_output=True)
 
 
-def config_copy(settings, folder: Path) -> Path:
-    """config.toml with merges made frequent, and the shared model cache."""
-    text = (ROOT / "config.toml").read_text(encoding="utf-8")
-    for old, new in (("merge_factor = 8", "merge_factor = 2"), ("segment_items = 100000", "segment_items = 16"),
-                     ('cache_dir = "var/models"', f'cache_dir = "{settings.embedding.cache_dir}"')):
-        assert old in text, old
-        text = text.replace(old, new)
-    for key in ("user_dict", "stop_words", "background"):
-        text = text.replace(f'{key} = "search/data/', f'{key} = "{ROOT}/search/data/')
-    path = folder / "config.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kills", type=int, default=1000, help="SIGKILLed runs wanted in all (cli + fork)")
@@ -598,7 +520,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work)
     (work / "logs").mkdir(parents=True)
     base = load_settings(ROOT / "config.toml")
-    config = config_copy(base, work)
+    config = config_copy(base, work, {"merge_factor = 8": "merge_factor = 2", "segment_items = 100000": "segment_items = 16"})
     settings = load_settings(config)
     assert settings.index.merge_factor == 2 and settings.index.segment_items == 16
     sample = ingest([ROOT / "data" / "sample"], base.max_file_bytes, base.parser.brief_title_max_chars).items

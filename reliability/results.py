@@ -112,7 +112,8 @@ def markdown(report: dict[str, Any]) -> str:
         lines += ["## Soak (`make soak`)", "",
                   f"`bulletin serve` (waitress) on loopback over {soak['index_items']:,} items, {soak['clients']} clients for "
                   f"{soak['seconds']:,.0f} s mixing {len(soak['by_operation'])} operations, with {soak['indexing_runs']} "
-                  f"incremental `bulletin index` runs (one a minute) adding and deleting items.", "",
+                  "incremental `bulletin index` runs (one a minute, or as soon as the previous one ended) adding and deleting items. "
+                  f"Probe searches checked against the old or new state: {soak['probe_checks']:,}; stats counts: {soak['stats_checks']:,}.", "",
                   "| requests | requests/s | errors (5xx or failed) | invalid responses | bad probe totals | p50 / p95 / p99 ms | RSS first → last minute (MB) | load avg (mean / max) |",
                   "|---|---|---|---|---|---|---|---|",
                   f"| {soak['requests']:,} | {soak['requests_per_s']} | {soak['errors']} | {soak['invalid_responses']} | "
@@ -123,9 +124,17 @@ def markdown(report: dict[str, Any]) -> str:
                   "|---|---|---|---|---|---|---|"]
         for row in soak["per_minute"]:
             lines.append(f"| {row['minute']} | {row['requests']:,} | {_ms(row['p50'])} | {_ms(row['p95'])} | {_ms(row['p99'])} | "
-                         f"{row['rss_mb']:,.0f} | {row['items'] if row['items'] is not None else '–'} |")
+                         f"{row['rss_mb']:,.0f} | {row['items']:,} |")
         if soak.get("plot"):
             lines += ["", f"![latency and RSS per minute]({soak['plot']})"]
+        lines += ["", "Per operation:", "", "| operation | requests | p50 ms | p95 ms | p99 ms |", "|---|---|---|---|---|"]
+        for op, row in soak["by_operation"].items():
+            lines.append(f"| {op} | {row['requests']:,} | {_ms(row['p50'])} | {_ms(row['p95'])} | {_ms(row['p99'])} |")
+        lines += ["", "Indexing runs (`bulletin index` on the changing folder, real model):", "",
+                  "| start (s) | seconds | exit | new items | deleted | replaced | items after |", "|---|---|---|---|---|---|---|"]
+        for run in soak["indexing"]:
+            lines.append(f"| {run['start_s']:,.0f} | {run['seconds']:,.0f} | {run['exit']} | {run['new']} | {run['deleted']} | "
+                         f"{run['replaced']} | {run['items_after']:,} |")
         if soak.get("notes"):
             lines += ["", soak["notes"]]
         lines.append("")

@@ -12,7 +12,10 @@ Stages, each logged to stderr with the time and this process's memory:
               whether the existing segments' files were rewritten (inode and mtime compared)
 
 Environment: BENCH_EMBED_SAMPLE (items for the real-model rate, 400), BENCH_REPEAT (passes over
-the 50 queries, 3), BENCH_VECTOR_DTYPE (embedding.vector_dtype for this run; default config.toml's).
+the 50 queries, 3), BENCH_VECTOR_DTYPE (embedding.vector_dtype for this run; default config.toml's),
+BENCH_REUSE=1 (keep the built index as a hard-linked copy with its build figures, and start from
+them next time instead of building again: index files are never changed in place, so the copy
+costs no space), BENCH_BUILD_ONLY=1 (stop after the build).
 The last line of stdout is the result as JSON.
 """
 from __future__ import annotations
@@ -285,21 +288,12 @@ def increment(settings, sample, real: Embedder, workdir: Path) -> dict:
     return result
 
 
-def main() -> None:
-    size, workdir = int(sys.argv[1]), Path(sys.argv[2])
-    embed_sample = int(os.environ.get("BENCH_EMBED_SAMPLE", "400"))
-    repeat = int(os.environ.get("BENCH_REPEAT", "3"))
-    workdir.mkdir(parents=True, exist_ok=True)
-    config = bench_config(workdir)
-    settings = load_settings(config).with_index(workdir / "ix")
-    shutil.rmtree(workdir / "ix", ignore_errors=True)
-    sample = ingest([PROJECT_ROOT / "data" / "sample"], settings.max_file_bytes, settings.parser.brief_title_max_chars).items
+def build_index(size: int, workdir: Path, settings, sample, real: Embedder, embed_sample: int) -> dict:
+    """Write the corpus, measure the real model on a slice, build the index with composed vectors."""
     corpus = write_corpus(sample, size, workdir / "corpus")
     log(f"corpus: {size:,} items")
-    real = Embedder(settings.embedding, PROJECT_ROOT)
     embedding_rate, embedded = real_embedding_rate(real, corpus, settings, embed_sample)
     log(f"real embedding: {embedding_rate:.1f} items/s on {embedded} items")
-
     composed = ComposedEmbedder(real, sentences(sample))
     report = build([corpus], settings, embedder=composed)  # type: ignore[arg-type]
     if report.failed or report.total != size:
@@ -307,10 +301,43 @@ def main() -> None:
     t = report.timings
     throughput = {"parse": round(size / t["parse"], 1), "keyword_index": round(size / t["keyword_index"], 1),
                   "embedding": round(embedding_rate, 2), "composed_vectors": round(size / t["embedding"], 1)}
+    index_mb = round(dir_size(Path(settings.index.path)) / 1e6, 1)
+    built = {"built": time.strftime("%Y-%m-%d %H:%M"), "seconds": {k: round(v, 2) for k, v in t.items()},
+             "throughput": throughput, "index_mb": index_mb, "memory": memory(), "embedding_sample": embedded,
+             "load_average": LOADS[:]}
+    log(f"build: {throughput}, {index_mb} MB, seconds {built['seconds']}")
+    return built
+
+
+def main() -> None:
+    size, workdir = int(sys.argv[1]), Path(sys.argv[2])
+    embed_sample = int(os.environ.get("BENCH_EMBED_SAMPLE", "400"))
+    repeat = int(os.environ.get("BENCH_REPEAT", "3"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    config = bench_config(workdir)
+    settings = load_settings(config).with_index(workdir / "ix")
     index_dir = Path(settings.index.path)
-    index_mb = round(dir_size(index_dir) / 1e6, 1)
-    build_memory = memory()
-    log(f"build: {throughput}, {index_mb} MB, seconds {t}")
+    sample = ingest([PROJECT_ROOT / "data" / "sample"], settings.max_file_bytes, settings.parser.brief_title_max_chars).items
+    real = Embedder(settings.embedding, PROJECT_ROOT)
+    saved, built_copy = workdir / "build.json", workdir / "ix-built"
+    shutil.rmtree(index_dir, ignore_errors=True)
+    if os.environ.get("BENCH_REUSE") and saved.exists() and built_copy.exists():
+        subprocess.run(["cp", "-al", str(built_copy), str(index_dir)], check=True)
+        built = json.loads(saved.read_text(encoding="utf-8"))
+        corpus = workdir / "corpus"
+        log(f"reusing the index built {built['built']}")
+    else:
+        shutil.rmtree(built_copy, ignore_errors=True)
+        built = build_index(size, workdir, settings, sample, real, embed_sample)
+        if os.environ.get("BENCH_REUSE"):
+            subprocess.run(["cp", "-al", str(index_dir), str(built_copy)], check=True)
+            saved.write_text(json.dumps(built, ensure_ascii=False), encoding="utf-8")
+        corpus = workdir / "corpus"
+    if os.environ.get("BENCH_BUILD_ONLY"):
+        print(json.dumps(built, ensure_ascii=False))
+        return
+    t, throughput, index_mb, build_memory = built["seconds"], built["throughput"], built["index_mb"], built["memory"]
+    embedded = built["embedding_sample"]
 
     start = time.perf_counter()
     engine = SearchEngine(settings, embedder=real)
@@ -332,9 +359,9 @@ def main() -> None:
         "vector_dtype": settings.embedding.vector_dtype,
         "segments": segments,
         "throughput_items_per_s": throughput,
-        "index_seconds": {k: round(v, 2) for k, v in t.items()},
+        "index_seconds": t,
         "index_size_mb": index_mb,
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb": max(round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1), build_memory["hwm_mb"]),
         "build_memory": build_memory,
         "engine_open_s": round(open_s, 3),
         "engine_memory": engine_memory,
@@ -351,7 +378,8 @@ def main() -> None:
         },
         "increment": added,
         "embedding_sample": embedded,
-        "load_average": {"mean": round(float(np.mean(LOADS)), 2), "max": round(max(LOADS), 2)},
+        "load_average": {"mean": round(float(np.mean(LOADS + built["load_average"])), 2),
+                         "max": round(max(LOADS + built["load_average"]), 2)},
     }
     print(json.dumps(result, ensure_ascii=False))
 

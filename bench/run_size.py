@@ -43,6 +43,7 @@ from search.embedding import Embedder
 from search.engine import SearchEngine
 from search.passages import split_items
 from search.segment import decode_vectors
+from search.semantic import limit_blas_threads
 
 from .corpus import ComposedEmbedder, records, sentences, write_corpus
 from .peers import BM25sPeer, NumpyKnnPeer, TantivyPeer, timed
@@ -311,6 +312,7 @@ def build_index(size: int, workdir: Path, settings, sample, real: Embedder, embe
 
 def main() -> None:
     size, workdir = int(sys.argv[1]), Path(sys.argv[2])
+    limit_blas_threads(1)  # as `bulletin serve` does: the engine and the numpy peer alike
     embed_sample = int(os.environ.get("BENCH_EMBED_SAMPLE", "400"))
     repeat = int(os.environ.get("BENCH_REPEAT", "3"))
     workdir.mkdir(parents=True, exist_ok=True)

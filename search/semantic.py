@@ -14,23 +14,39 @@ import numpy as np
 from .segment import INT8_SCALE, Segment
 from .snapshot import Snapshot
 
-SCAN_CHUNK = 131072  # rows converted at a time when the stored type is not float32
+SCAN_CHUNK = 2048  # rows converted at a time when the stored type is not float32 (3 MB as float32)
 DENSE_SHARE = 0.25  # re-scoring more than this share of a segment's rows scans it whole, in order,
 # rather than gathering the rows one by one (a gather costs several times a sequential read)
 
 
+def limit_blas_threads(threads: int = 1) -> None:
+    """Let BLAS use one thread per product in this process (a server: concurrent requests take
+    the other core). The scans are memory-bound, so a second thread buys little on two cores, and
+    OpenBLAS's threads meeting on every call cost far more than they save when the machine is
+    busy: the block-wise int8 scan took fifteen times longer with two threads under load."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # threadpoolctl comes with sentence-transformers (scikit-learn)
+        return
+    threadpool_limits(threads, user_api="blas")
+
+
 def scan(vectors: np.ndarray, queries: np.ndarray) -> np.ndarray:
-    """(rows, k) float32 cosines of stored vectors with k float32 query vectors (unit length)."""
+    """(rows, k) float32 cosines of stored vectors with k float32 query vectors (unit length).
+    float16 and int8 rows are converted a small block at a time into one reused float32 buffer,
+    which stays in the CPU cache for the product (converting large blocks costs a pass through
+    memory of four bytes a component, as much as scanning float32 vectors)."""
     q = np.ascontiguousarray(queries.T, dtype=np.float32)
     if vectors.dtype == np.float32:
         return np.asarray(vectors @ q)
     out = np.empty((len(vectors), q.shape[1]), dtype=np.float32)
-    scale = 1.0 / INT8_SCALE if vectors.dtype == np.int8 else 1.0
+    buffer = np.empty((min(SCAN_CHUNK, len(vectors)), vectors.shape[1]), dtype=np.float32)
     for start in range(0, len(vectors), SCAN_CHUNK):
-        block = np.asarray(vectors[start : start + SCAN_CHUNK], dtype=np.float32)
-        out[start : start + SCAN_CHUNK] = block @ q
-    if scale != 1.0:
-        out *= scale
+        block = buffer[: min(SCAN_CHUNK, len(vectors) - start)]
+        np.copyto(block, vectors[start : start + len(block)], casting="unsafe")
+        np.matmul(block, q, out=out[start : start + len(block)])
+    if vectors.dtype == np.int8:
+        out *= 1.0 / INT8_SCALE
     return out
 
 

@@ -15,6 +15,7 @@ from .config import Settings
 from .embedding import Embedder, EmbeddingError
 from .engine import SearchEngine
 from .segment import Segment
+from .semantic import limit_blas_threads
 from .store import MANIFEST, IndexUnavailable
 
 
@@ -26,6 +27,7 @@ class SearchService:
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
         self.embedder = embedder or Embedder(settings.embedding, settings.base_dir)
+        limit_blas_threads(1)  # one core per request (search/semantic.py)
         self._lock = threading.Lock()
         self._engine: SearchEngine | None = None
         self._segments: dict[str, Segment] = {}  # open segments, reused by the next generation

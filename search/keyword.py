@@ -83,8 +83,11 @@ def part_evidence(units: list[Unit], table: TermTable) -> KeywordEvidence:
         w, rw = _unit(unit, table, match_idf, coverage, title, bm25, best)
         weights += w
         rank_weights += rw
-    weak = best < MIN_UNIT_CREDIT  # only generic sub-words (服务 for 志愿服务): no keyword evidence
-    coverage[weak] = title[weak] = bm25[weak] = 0.0
+    # Only generic sub-words (服务 for 志愿服务): no keyword evidence. A product with the mask, not
+    # a masked assignment (several times slower over a million rows); the values are >= 0.
+    keep = best >= MIN_UNIT_CREDIT
+    for values in (coverage, title, bm25):
+        np.multiply(values, keep, out=values)
     if weights > 0:
         coverage /= weights
         title /= weights

@@ -21,9 +21,6 @@ from .segment import NO_DATE, Segment, code_date, concat_unit_codes, decode_vect
 from .store import BACKGROUND, FILES, IndexUnavailable, Manifest, load_deleted, read_json, read_segments
 
 
-NO_MONTH = np.iinfo(np.int32).min
-
-
 @dataclass
 class TermHits:
     """Where a term occurs across segments, rows global."""
@@ -85,13 +82,22 @@ class Snapshot:
             if segs else np.zeros(0, np.float32)
 
     @functools.cached_property
-    def month_code(self) -> np.ndarray:
-        """Per row, months since 1970-01 (numpy's datetime64[M]); undated rows: NO_MONTH. Facets
-        count years and months with bincount over it instead of converting dates every query."""
-        out = np.full(self.size, NO_MONTH, dtype=np.int32)
+    def month_index(self) -> tuple[int, int, np.ndarray]:
+        """(first month, number of months, per row its month's index — `number of months` when
+        undated): facets count months and years with one bincount instead of converting and
+        sorting every matching date. Months count from 1970-01 (numpy's datetime64[M])."""
         dated = self.date != NO_DATE
-        out[dated] = self.date[dated].astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
-        return out
+        months = self.date[dated].astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+        low = int(months.min()) if len(months) else 0
+        span = int(months.max()) - low + 1 if len(months) else 0
+        index = np.full(self.size, span, dtype=np.intp)
+        index[dated] = months - low
+        return low, span, index
+
+    @functools.cached_property
+    def unit_codes_wide(self) -> np.ndarray:
+        """unit_codes as numpy's index type, which bincount wants (no conversion every query)."""
+        return self.unit_codes.astype(np.intp)
 
     # ---------------------------------------------------------------- lookups
     def locate(self, row: int) -> tuple[Segment, int, int]:
@@ -115,20 +121,25 @@ class Snapshot:
 
     def term(self, term: str) -> TermHits:
         h = term_hash(term)
-        rows, weights, titles, df = [], [], [], 0
+        found = []
         for k, seg in enumerate(self.segments):
             col = seg.column(h)
-            if col < 0:
-                continue
-            r, w = seg.postings(col)
-            df += len(r)
-            rows.append(np.asarray(r, dtype=np.int64) + self.bases[k])
-            weights.append(np.asarray(w))
-            titles.append(np.asarray(seg.title_postings(col), dtype=np.int64) + self.bases[k])
-        if not rows:
+            if col >= 0:
+                found.append((int(self.bases[k]), *seg.postings(col), seg.title_postings(col)))
+        if not found:
             empty = np.zeros(0, np.int64)
             return TermHits(empty, np.zeros(0, np.float32), empty, 0)
-        return TermHits(np.concatenate(rows), np.concatenate(weights), np.concatenate(titles), df)
+        # One output array each, filled segment by segment (no per-segment copies to concatenate).
+        rows = np.empty(sum(len(r) for _b, r, _w, _t in found), dtype=np.int64)
+        titles = np.empty(sum(len(t) for _b, _r, _w, t in found), dtype=np.int64)
+        weights = np.concatenate([w for _b, _r, w, _t in found])
+        at = tat = 0
+        for base, r, _w, t in found:
+            np.add(r, base, out=rows[at : at + len(r)], dtype=np.int64)
+            np.add(t, base, out=titles[tat : tat + len(t)], dtype=np.int64)
+            at += len(r)
+            tat += len(t)
+        return TermHits(rows, np.asarray(weights), titles, len(rows))
 
     def vectors_of(self, rows: np.ndarray) -> np.ndarray:
         """float32 vectors of some rows (a gather from the memory maps)."""

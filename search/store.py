@@ -104,7 +104,7 @@ def write_json_atomic(path: Path, data: Any, before_replace: Callable[[], None] 
     fd, tmp = tempfile.mkstemp(prefix="." + path.name, dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, ensure_ascii=False)
+            fh.write(json.dumps(data, ensure_ascii=False))  # one C-encoded string: json.dump encodes in Python
             fh.flush()
             os.fsync(fh.fileno())
         if before_replace is not None:

@@ -34,8 +34,13 @@ TARGETS = [
     {"measure": "add 100 items", "key": "increment.seconds", "max": 60, "unit": " s", "sizes": [1_000_000]},
     {"measure": "add 100 items rewrites old vectors or weights", "key": "increment.vectors_or_weights_rewritten", "equals": False},
     {"measure": "keyword indexing (no embedding)", "key": "throughput_items_per_s.keyword_index", "min": 1500, "unit": " items/s"},
-    {"measure": "keyword p50 / bm25s p50", "key": "ratios.keyword_vs_bm25s_p50", "max": 1.5, "sizes": [100_000, 1_000_000]},
-    {"measure": "semantic p50 / numpy kNN p50", "key": "ratios.semantic_vs_numpy_knn_p50", "max": 1.5,
+    {"measure": "keyword p50 / bm25s p50 (whole search)", "key": "ratios.keyword_vs_bm25s_p50", "max": 1.5,
+     "sizes": [100_000, 1_000_000]},
+    {"measure": "keyword p50 / bm25s p50 (ranking only)", "key": "ratios.keyword_rank_vs_bm25s_p50", "max": 1.5,
+     "sizes": [100_000, 1_000_000]},
+    {"measure": "semantic p50 / numpy kNN p50 (whole search)", "key": "ratios.semantic_vs_numpy_knn_p50", "max": 1.5,
+     "sizes": [100_000, 1_000_000]},
+    {"measure": "semantic p50 / numpy kNN p50 (ranking only)", "key": "ratios.semantic_rank_vs_numpy_knn_p50", "max": 1.5,
      "sizes": [100_000, 1_000_000]},
 ]
 

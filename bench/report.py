@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 LATENCY_MODES = ("keyword", "semantic", "hybrid", "similar", "api_keyword", "api_hybrid", "api_semantic")
+RANK_MODES = ("keyword_rank", "semantic_rank", "hybrid_rank")
 PEERS = ("bm25s", "tantivy", "numpy_knn")
 
 
@@ -61,14 +62,25 @@ def markdown(report: dict) -> str:
                  for mode in LATENCY_MODES]
         lines.append(f"| {int(n):,} | {s.get('vector_dtype', 'float32')} | " + " | ".join(cells) + " |")
     lines += ["", "In-process times are `SearchEngine.search` (ranking, facets and the 20 results' stored fields and "
-              "snippets); API times are HTTP round trips to `bulletin serve`.", "",
+              "snippets); API times are HTTP round trips to `bulletin serve`. Ranking only (the first page's rows in "
+              "order, what the peers return): keyword / semantic / hybrid, ms p50 / p95 / p99:", "",
+              "| items | " + " | ".join(RANK_MODES) + " |", "|---" * (len(RANK_MODES) + 1) + "|"]
+    for n, s in sizes.items():
+        if all(m in s["latency_ms"] for m in RANK_MODES):
+            lines.append(f"| {int(n):,} | " + " | ".join(
+                f"{s['latency_ms'][m]['p50']:.1f} / {s['latency_ms'][m]['p95']:.1f} / {s['latency_ms'][m]['p99']:.1f}"
+                for m in RANK_MODES) + " |")
+    lines += ["",
               "## Peers on the same terms and vectors (ms p50 / p95) and ratios ours / peer (p50)", "",
-              "| items | bm25s | tantivy | numpy kNN | keyword / bm25s | keyword / tantivy | semantic / numpy kNN |",
-              "|---|---|---|---|---|---|---|"]
+              "| items | bm25s | tantivy | numpy kNN | keyword / bm25s | keyword / tantivy | semantic / numpy kNN "
+              "| ranking only: keyword / bm25s | keyword / tantivy | semantic / numpy kNN |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
     for n, s in sizes.items():
         p, r = s["peers"], s["ratios"]
         lines.append(f"| {int(n):,} | " + " | ".join(f"{p[x]['p50']:.2f} / {p[x]['p95']:.2f}" for x in PEERS)
-                     + f" | {r['keyword_vs_bm25s_p50']} | {r['keyword_vs_tantivy_p50']} | {r['semantic_vs_numpy_knn_p50']} |")
+                     + f" | {r['keyword_vs_bm25s_p50']} | {r['keyword_vs_tantivy_p50']} | {r['semantic_vs_numpy_knn_p50']} | "
+                     + " | ".join(str(r.get(k, "–")) for k in ("keyword_rank_vs_bm25s_p50", "keyword_rank_vs_tantivy_p50",
+                                                               "semantic_rank_vs_numpy_knn_p50")) + " |")
     lines += ["", "## Indexing, start-up and memory", "",
               "| items | segments | parse items/s | keyword index items/s | vectors (composed) items/s | real model items/s "
               "| index MB | bench peak RSS MB | server RSS MB after warm-up (anon + file) | server peak RSS MB | start-up s |",

@@ -15,7 +15,10 @@ Environment: BENCH_EMBED_SAMPLE (items for the real-model rate, 400), BENCH_REPE
 the 50 queries, 3), BENCH_VECTOR_DTYPE (embedding.vector_dtype for this run; default config.toml's),
 BENCH_REUSE=1 (keep the built index as a hard-linked copy with its build figures, and start from
 them next time instead of building again: index files are never changed in place, so the copy
-costs no space), BENCH_BUILD_ONLY=1 (stop after the build).
+costs no space), BENCH_BUILD_ONLY=1 (stop after the build), BENCH_DERIVE_FROM=DIR (with
+BENCH_VECTOR_DTYPE: start from DIR's kept float32 index with every segment's vectors and passages
+re-encoded in that type — what a build with it writes, without building again; the build figures
+are DIR's).
 The last line of stdout is the result as JSON.
 """
 from __future__ import annotations
@@ -41,7 +44,9 @@ from search.analysis import analyse_all
 from search.config import PROJECT_ROOT, load_settings
 from search.embedding import Embedder
 from search.engine import SearchEngine
+from search.filters import Filters
 from search.passages import split_items
+from search.query import parse_query
 from search.segment import decode_vectors
 from search.semantic import limit_blas_threads
 
@@ -129,6 +134,12 @@ def in_process(engine: SearchEngine, repeat: int) -> dict[str, dict]:
                    for x in timed(lambda q=q, mode=mode: engine.search(q, mode=mode, limit=LIMIT), 1)]
         latency[mode] = percentiles(samples)
         log(f"in-process {mode}: {latency[mode]}")
+    # The ranking alone — the first page's rows in order, as the peers return their top 20 —
+    # without facets, stored fields and snippets.
+    for mode in MODES:
+        samples = [x for _ in range(repeat) for q in QUERIES for x in timed(lambda q=q, mode=mode: rank(engine, q, mode), 1)]
+        latency[f"{mode}_rank"] = percentiles(samples)
+        log(f"in-process {mode} ranking only: {latency[f'{mode}_rank']}")
     snap = engine.snapshot
     live = np.flatnonzero(snap.live)
     rows = np.random.default_rng(3).choice(live, size=min(50, len(live)), replace=False)
@@ -137,6 +148,11 @@ def in_process(engine: SearchEngine, repeat: int) -> dict[str, dict]:
     latency["similar"] = percentiles([x for i in ids for x in timed(lambda i=i: engine.similar(i, limit=10), 1)])
     log(f"in-process similar: {latency['similar']}")
     return latency
+
+
+def rank(engine: SearchEngine, q: str, mode: str) -> np.ndarray:
+    parsed = parse_query(q, engine.analyzer, engine.settings.search.max_query_chars)
+    return engine._rank(parsed, mode, Filters().mask(engine.snapshot), LIMIT)[0]
 
 
 def peer_tokens(corpus: Path, settings, analyzer) -> tuple[list[np.ndarray], dict[str, int]]:
@@ -289,6 +305,35 @@ def increment(settings, sample, real: Embedder, workdir: Path) -> dict:
     return result
 
 
+def derive(source: Path, workdir: Path, dtype: str) -> None:
+    """workdir/ix-built from source/ix-built, vectors re-encoded as `dtype` (other files hard-linked)."""
+    from search.segment import encode_vectors
+
+    target = workdir / "ix-built"
+    subprocess.run(["cp", "-al", str(source / "ix-built"), str(target)], check=True)
+    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    for meta_path in (target / manifest["generation"]).glob("seg-*/meta.json"):
+        folder = meta_path.parent
+        for name in ("vectors", "passages"):
+            stored = np.load(folder / f"{name}.npy", mmap_mode="r")
+            encoded = encode_vectors(decode_vectors(stored), dtype)
+            (folder / f"{name}.npy").unlink()  # a hard link: the source keeps its file
+            np.save(folder / f"{name}.npy", encoded)
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        meta["vector_dtype"] = dtype
+        meta_path.unlink()
+        meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    manifest["vector_dtype"] = dtype
+    (target / "manifest.json").unlink()
+    (target / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    built = json.loads((source / "build.json").read_text(encoding="utf-8"))
+    built["derived_from"] = f"{source.name}, vectors re-encoded as {dtype}"
+    built["index_mb"] = round(dir_size(target) / 1e6, 1)
+    (workdir / "build.json").write_text(json.dumps(built, ensure_ascii=False), encoding="utf-8")
+    shutil.copytree(source / "corpus", workdir / "corpus", copy_function=os.link, dirs_exist_ok=True)
+    log(f"derived {target} from {source} ({dtype}, {built['index_mb']} MB)")
+
+
 def build_index(size: int, workdir: Path, settings, sample, real: Embedder, embed_sample: int) -> dict:
     """Write the corpus, measure the real model on a slice, build the index with composed vectors."""
     corpus = write_corpus(sample, size, workdir / "corpus")
@@ -323,6 +368,8 @@ def main() -> None:
     real = Embedder(settings.embedding, PROJECT_ROOT)
     saved, built_copy = workdir / "build.json", workdir / "ix-built"
     shutil.rmtree(index_dir, ignore_errors=True)
+    if os.environ.get("BENCH_DERIVE_FROM") and not built_copy.exists():
+        derive(Path(os.environ["BENCH_DERIVE_FROM"]), workdir, settings.embedding.vector_dtype)
     if os.environ.get("BENCH_REUSE") and saved.exists() and built_copy.exists():
         subprocess.run(["cp", "-al", str(built_copy), str(index_dir)], check=True)
         built = json.loads(saved.read_text(encoding="utf-8"))
@@ -362,6 +409,7 @@ def main() -> None:
         "segments": segments,
         "throughput_items_per_s": throughput,
         "index_seconds": t,
+        "derived_from": built.get("derived_from"),
         "index_size_mb": index_mb,
         "peak_rss_mb": max(round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1), build_memory["hwm_mb"]),
         "build_memory": build_memory,
@@ -377,6 +425,9 @@ def main() -> None:
             "keyword_vs_bm25s_p50": round(latency["keyword"]["p50"] / peer["bm25s"]["p50"], 2),
             "keyword_vs_tantivy_p50": round(latency["keyword"]["p50"] / peer["tantivy"]["p50"], 2),
             "semantic_vs_numpy_knn_p50": round(latency["semantic"]["p50"] / peer["numpy_knn"]["p50"], 2),
+            "keyword_rank_vs_bm25s_p50": round(latency["keyword_rank"]["p50"] / peer["bm25s"]["p50"], 2),
+            "keyword_rank_vs_tantivy_p50": round(latency["keyword_rank"]["p50"] / peer["tantivy"]["p50"], 2),
+            "semantic_rank_vs_numpy_knn_p50": round(latency["semantic_rank"]["p50"] / peer["numpy_knn"]["p50"], 2),
         },
         "increment": added,
         "embedding_sample": embedded,

@@ -75,6 +75,15 @@ class SearchService:
         return self._engine
 
     def warm_up(self) -> None:
-        """Load the model now (a few seconds) rather than on the first semantic query."""
+        """Load the model now rather than on the first semantic query, in the background: it
+        takes longer than opening even a million-item index (imports, weights, a first pass),
+        and keyword searches need none of it. A semantic or hybrid search that comes before it
+        is ready waits for the load to finish (the embedder loads once, under a lock)."""
         if self._engine is not None:
+            threading.Thread(target=self._warm_up, name="warm-up", daemon=True).start()
+
+    def _warm_up(self) -> None:
+        try:
             self.embedder.embed_query("预热")
+        except Exception:  # noqa: BLE001 - the first semantic query reports the same error to its caller
+            pass

@@ -246,9 +246,11 @@ class Segment:
                 return row
         return -1
 
-    def titles(self) -> list[str]:
-        """Every row's title (read on first use: only search-as-you-type needs them all)."""
-        return (self.folder / TITLES).read_text(encoding="utf-8").split("\n")[: self.rows]
+    def titles(self, folder: Path | None = None) -> list[str]:
+        """Every row's title (read on first use: only search-as-you-type needs them all), from
+        `folder`: the segment as linked into the generation being read. A service reuses an open
+        segment across generations, and the one it was first opened in is deleted two runs later."""
+        return ((folder or self.folder) / TITLES).read_text(encoding="utf-8").split("\n")[: self.rows]
 
     @functools.cached_property
     def long_runs(self) -> tuple[np.ndarray, np.ndarray]:

@@ -160,7 +160,7 @@ class Snapshot:
         """Titles and dates of the live rows (for search-as-you-type)."""
         titles: list[str] = []
         for seg in self.segments:
-            titles += seg.titles()
+            titles += seg.titles(self.gen / seg.name)
         live = np.flatnonzero(self.live)
         return [titles[r] for r in live], [code_date(int(d)) for d in self.date[live]]
 

@@ -88,3 +88,29 @@ def test_api_suggest(client):
         bad = client.get("/api/suggest", query_string=query)
         assert bad.status_code == 400 and message in bad.get_json()["error"]["message"]
         validate(spec, bad, "Error")
+
+
+@pytest.mark.slow
+def test_suggestions_once_the_first_generation_is_gone(tmp_path, settings, engine):
+    """A server keeps its open segments across generations, and the generation a segment was first
+    opened in is deleted two indexing runs later: titles are read from the current one (make soak
+    found /api/suggest answering 500 after the third run)."""
+    import json
+
+    from indexer.build import build
+    from search.service import SearchService
+
+    cfg = settings.with_index(tmp_path / "ix")
+
+    def add(n: int) -> None:
+        path = tmp_path / f"f{n}.jsonl"
+        path.write_text(json.dumps({"title": f"区司法局融资服务专场{n}", "text": f"一是开展融资服务第{n}场。", "unit": "区司法局",
+                                    "date": f"2024-01-0{n + 1}"}, ensure_ascii=False) + "\n", encoding="utf-8")
+        build([path], cfg, embedder=engine.embedder)
+
+    add(0)
+    service = SearchService(cfg, embedder=engine.embedder)  # opens generation 1's segment
+    add(1)
+    add(2)
+    assert not (tmp_path / "ix" / "gen-000001").exists()
+    assert texts(service.engine.suggest("融资服务专场", 10)) == [f"区司法局融资服务专场{n}" for n in (2, 1, 0)]

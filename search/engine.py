@@ -365,16 +365,6 @@ class SearchEngine:
         }
 
     # ---------------------------------------------------------- suggestions
-    # Glue only (search/suggest.py does the work): titles and dates from self.items, built on first use.
-    @functools.cached_property
-    def suggester(self) -> Suggester:
-        words = dictionary_words(SHIPPED_DICT, self.settings.analysis.user_dict)
-        return Suggester([i.title for i in self.items], words, dates=[i.date for i in self.items])
-
-    def suggest(self, q: str, limit: int) -> list[dict[str, str]]:
-        return self.suggester.suggest(q, limit)
-
-    # ---------------------------------------------------------- suggestions
     @functools.cached_property
     def suggester(self) -> Suggester:
         """Built on first use from the titles column and the dictionary (search/suggest.py)."""

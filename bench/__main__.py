@@ -91,6 +91,7 @@ def main() -> None:
                         help="skip the remaining sizes once this many minutes have gone (0: run them all)")
     parser.add_argument("--workdir", default=str(PROJECT_ROOT / "var" / "bench"))
     parser.add_argument("--no-quality", action="store_true")
+    parser.add_argument("--tag", default="", help="results kept under SIZE-TAG (e.g. int8: a run with another vector type)")
     args = parser.parse_args()
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -106,14 +107,15 @@ def main() -> None:
             continue
         print(f"== {size} items", file=sys.stderr)
         t0 = time.time()
-        out = subprocess.run([sys.executable, "-m", "bench.run_size", str(size), str(workdir / str(size))],
+        key = f"{size}-{args.tag}" if args.tag else str(size)
+        out = subprocess.run([sys.executable, "-m", "bench.run_size", str(size), str(workdir / key)],
                              stdout=subprocess.PIPE, text=True, cwd=PROJECT_ROOT)  # progress goes to stderr
         if out.returncode != 0:
             sys.exit(f"size {size} failed (exit {out.returncode})")
-        sizes[str(size)] = json.loads(out.stdout.strip().splitlines()[-1])
-        sizes[str(size)]["wall_seconds"] = round(time.time() - t0, 1)
+        sizes[key] = json.loads(out.stdout.strip().splitlines()[-1])
+        sizes[key]["wall_seconds"] = round(time.time() - t0, 1)
     kept = {n: s for n, s in earlier.get("sizes", {}).items() if n not in sizes}
-    merged = dict(sorted({**kept, **sizes}.items(), key=lambda kv: int(kv[0])))
+    merged = dict(sorted({**kept, **sizes}.items(), key=lambda kv: (int(kv[0].partition("-")[0]), kv[0])))
     report = {"date": today, "machine": machine(), "targets": TARGETS, "sizes": merged,
               "quality": earlier.get("quality", {}) if args.no_quality else quality(workdir),
               "notes": ("Vectors of synthetic items are composed from their sentences' real vectors "

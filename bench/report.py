@@ -19,12 +19,12 @@ def value_at(size: dict, key: str) -> Any:
     return value
 
 
-def checks(report: dict) -> list[tuple[str, int, Any, str, bool]]:
+def checks(report: dict) -> list[tuple[str, str, Any, str, bool]]:
     """(measure, items, value, target, met) for every target at every size it applies to."""
     out = []
     for target in report["targets"]:
         for n, size in report["sizes"].items():
-            if target.get("sizes") and int(n) not in target["sizes"]:
+            if target.get("sizes") and size["items"] not in target["sizes"]:
                 continue
             value = value_at(size, target["key"])
             if value is None:
@@ -35,8 +35,14 @@ def checks(report: dict) -> list[tuple[str, int, Any, str, bool]]:
                 wanted, met = f"≥ {target['min']:g}{target.get('unit', '')}", value >= target["min"]
             else:
                 wanted, met = f"= {target['equals']}", value == target["equals"]
-            out.append((target["measure"], int(n), value, wanted, met))
+            out.append((target["measure"], label(n, size), value, wanted, met))
     return out
+
+
+def label(key: str, size: dict) -> str:
+    """A row's name: its item count, and its tag when it has one (a run with another vector type)."""
+    tag = key.partition("-")[2]
+    return f"{size['items']:,}" + (f" ({tag})" if tag else "")
 
 
 def _num(value: Any, digits: int = 1) -> str:
@@ -52,7 +58,7 @@ def markdown(report: dict) -> str:
              f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; Python {m['python']}, torch {m['torch']}, "
              f"numpy {m['numpy']}.", "",
              "Load average (1 min) while each size ran, mean / max — the machine was shared: "
-             + "; ".join(f"{int(n):,}: {s['load_average']['mean']} / {s['load_average']['max']}"
+             + "; ".join(f"{label(n, s)}: {s['load_average']['mean']} / {s['load_average']['max']}"
                          for n, s in sizes.items() if "load_average" in s) + ".", "",
              "## Latency (ms, after warm-up; 50 queries × repeats; p50 / p95 / p99)", "",
              "| items | vectors | " + " | ".join(LATENCY_MODES) + " |",
@@ -60,14 +66,14 @@ def markdown(report: dict) -> str:
     for n, s in sizes.items():
         cells = [f"{s['latency_ms'][mode]['p50']:.1f} / {s['latency_ms'][mode]['p95']:.1f} / {s['latency_ms'][mode]['p99']:.1f}"
                  for mode in LATENCY_MODES]
-        lines.append(f"| {int(n):,} | {s.get('vector_dtype', 'float32')} | " + " | ".join(cells) + " |")
+        lines.append(f"| {label(n, s)} | {s.get('vector_dtype', 'float32')} | " + " | ".join(cells) + " |")
     lines += ["", "In-process times are `SearchEngine.search` (ranking, facets and the 20 results' stored fields and "
               "snippets); API times are HTTP round trips to `bulletin serve`. Ranking only (the first page's rows in "
               "order, what the peers return): keyword / semantic / hybrid, ms p50 / p95 / p99:", "",
               "| items | " + " | ".join(RANK_MODES) + " |", "|---" * (len(RANK_MODES) + 1) + "|"]
     for n, s in sizes.items():
         if all(m in s["latency_ms"] for m in RANK_MODES):
-            lines.append(f"| {int(n):,} | " + " | ".join(
+            lines.append(f"| {label(n, s)} | " + " | ".join(
                 f"{s['latency_ms'][m]['p50']:.1f} / {s['latency_ms'][m]['p95']:.1f} / {s['latency_ms'][m]['p99']:.1f}"
                 for m in RANK_MODES) + " |")
     lines += ["",
@@ -77,7 +83,7 @@ def markdown(report: dict) -> str:
               "|---|---|---|---|---|---|---|---|---|---|"]
     for n, s in sizes.items():
         p, r = s["peers"], s["ratios"]
-        lines.append(f"| {int(n):,} | " + " | ".join(f"{p[x]['p50']:.2f} / {p[x]['p95']:.2f}" for x in PEERS)
+        lines.append(f"| {label(n, s)} | " + " | ".join(f"{p[x]['p50']:.2f} / {p[x]['p95']:.2f}" for x in PEERS)
                      + f" | {r['keyword_vs_bm25s_p50']} | {r['keyword_vs_tantivy_p50']} | {r['semantic_vs_numpy_knn_p50']} | "
                      + " | ".join(str(r.get(k, "–")) for k in ("keyword_rank_vs_bm25s_p50", "keyword_rank_vs_tantivy_p50",
                                                                "semantic_rank_vs_numpy_knn_p50")) + " |")
@@ -89,7 +95,7 @@ def markdown(report: dict) -> str:
     for n, s in sizes.items():
         t = s["throughput_items_per_s"]
         warm = s["server_memory"]["server_memory_after_warm_up"]
-        lines.append(f"| {int(n):,} | {s['segments']} | {t['parse']:,.0f} | {t['keyword_index']:,.0f} | "
+        lines.append(f"| {label(n, s)} | {s['segments']} | {t['parse']:,.0f} | {t['keyword_index']:,.0f} | "
                      f"{t['composed_vectors']:,.0f} | {t['embedding']:.1f} | {s['index_size_mb']:,.1f} | "
                      f"{s['peak_rss_mb']:,.0f} | {warm['rss_mb']:,.0f} ({warm['anon_mb']:,.0f} + {warm['file_mb']:,.0f}) | "
                      f"{s['server_peak_rss_mb']:,.0f} | {s['startup_s']:.1f} / {_num(s.get('startup_hybrid_s', '–'))} |")
@@ -99,7 +105,7 @@ def markdown(report: dict) -> str:
               "|---|---|---|---|---|---|---|"]
     for n, s in sizes.items():
         inc = s["increment"]
-        lines.append(f"| {int(n):,} | {inc['seconds']:.1f} | {inc['timings'].get('embedding', 0):.1f} | "
+        lines.append(f"| {label(n, s)} | {inc['seconds']:.1f} | {inc['timings'].get('embedding', 0):.1f} | "
                      f"{inc['segments_before']} → {inc['segments_after']} | {inc['segments_merged']} | "
                      f"{inc['kept_unchanged']} of {inc['existing_segment_files']} | {len(inc['rewritten'])} |")
     if report.get("quality"):
@@ -108,7 +114,7 @@ def markdown(report: dict) -> str:
         for mode, q in report["quality"].items():
             lines.append(f"| {mode} | {q['nDCG@10']:.3f} | {q['R@10']:.3f} | {q['R@20']:.3f} | {q['AboutR@20']:.3f} | {q['MRR']:.3f} |")
     lines += ["", "## Targets (issue 10)", "", "| measure | items | value | target | met |", "|---|---|---|---|---|"]
-    lines += [f"| {name} | {n:,} | {_num(value, 2)} | {wanted} | {'yes' if ok else '**no**'} |"
+    lines += [f"| {name} | {n} | {_num(value, 2)} | {wanted} | {'yes' if ok else '**no**'} |"
               for name, n, value, wanted, ok in checks(report)]
     lines += ["", report.get("notes", ""), ""]
     return "\n".join(lines)
@@ -120,7 +126,7 @@ def plots(report: dict, folder: Path, stem: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    sizes = report["sizes"]
+    sizes = {n: s for n, s in report["sizes"].items() if "-" not in n}  # untagged runs: one line per measure
     xs = sorted(int(n) for n in sizes)
     fig, ax = plt.subplots(figsize=(8, 5))
     for mode in LATENCY_MODES:

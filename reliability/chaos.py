@@ -1,14 +1,14 @@
 """Chaos: indexing runs killed with SIGKILL at every named stage and at random moments, a disk
 that fills up and a folder that turns read-only in the middle of a run.
 
-    python -m reliability.chaos [--kills 1000] [--cli-kills 40] [--minutes 90] [--out FILE]
+    python -m reliability.chaos [--kills 1000] [--cli-kills 200] [--cli-minutes 40] [--minutes 85] [--out FILE]
 
 Each trial changes a folder of small .jsonl files (new files; files rewritten with items
 dropped or changed), starts an indexing run on it and kills it, then opens the index and
 searches it (keyword mode: no model in this process): its ids must be exactly those of the old
 state or of the new one, never a mix, never unopenable. An uninterrupted run follows and must
 succeed with exactly the new state's ids (nothing lost, nothing stale), so the next trial starts
-from a known state. Indexing uses merge_factor = 2 and segment_items = 16 in a copied
+from a known state. Indexing uses merge_factor = 2 and segment_items = 32 in a copied
 config, so runs write several segments and merge often (the "merged" stage is reached).
 
 Two kinds of indexing runs:
@@ -505,8 +505,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cli-kills", type=int, default=200, help="of which with the real `bulletin index` and model")
     parser.add_argument("--disk-runs", type=int, default=20, help="full-disk and read-only runs each, forked")
     parser.add_argument("--cli-disk-runs", type=int, default=3, help="full-disk and read-only runs each with the CLI")
-    parser.add_argument("--cli-minutes", type=float, default=55, help="the CLI trials stop after this long")
-    parser.add_argument("--minutes", type=float, default=80, help="no kill trial starts after this long (the figures say how many ran)")
+    parser.add_argument("--cli-minutes", type=float, default=40, help="the CLI trials stop after this long")
+    parser.add_argument("--minutes", type=float, default=85, help="no kill trial starts after this long (the figures say how many ran)")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--out", type=Path, default=None, help="results JSON (default reliability/results/<date>.json)")
     args = parser.parse_args(argv)
@@ -520,9 +520,9 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work)
     (work / "logs").mkdir(parents=True)
     base = load_settings(ROOT / "config.toml")
-    config = config_copy(base, work, {"merge_factor = 8": "merge_factor = 2", "segment_items = 100000": "segment_items = 16"})
+    config = config_copy(base, work, {"merge_factor = 8": "merge_factor = 2", "segment_items = 100000": "segment_items = 32"})
     settings = load_settings(config)
-    assert settings.index.merge_factor == 2 and settings.index.segment_items == 16
+    assert settings.index.merge_factor == 2 and settings.index.segment_items == 32
     sample = ingest([ROOT / "data" / "sample"], base.max_file_bytes, base.parser.brief_title_max_chars).items
     chaos = Chaos(work, settings, sample, args.seed)
     code = code_state()
@@ -586,7 +586,7 @@ def main(argv: list[str] | None = None) -> int:
         "uninterrupted_run_seconds": {k: mean(v) for k, v in chaos.durations.items()},
         "cli_minutes": round(cli_minutes, 1), "seconds": round(time.time() - started, 1),
         "kills_wanted": args.kills, "cli_kills_wanted": args.cli_kills,
-        "config": {"merge_factor": 2, "segment_items": 16},
+        "config": {"merge_factor": 2, "segment_items": 32},
         "load_average": {"min": round(min(loads or [0]), 2), "mean": round(sum(loads) / max(len(loads), 1), 2),
                          "max": round(max(loads or [0]), 2)},
         "problems": t.problems, "code": code,

@@ -38,23 +38,23 @@ class Corpus:
         self.files[name] = [next(self.pool) for _ in range(n)]
         self._write(name)
 
-    def mutate(self, grow: int = 0) -> None:
-        """New files, and files rewritten with items dropped or replaced (deleted items). Files are
-        never removed: `bulletin index FOLDER` keeps the items of a vanished file by design."""
+    def mutate(self, grow: int = 0, target: int = 300) -> None:
+        """New items (in a new file, or appended to one), and items deleted from or replaced in
+        existing files; about `target` items stay in the folder. Files are never removed:
+        `bulletin index FOLDER` keeps the items of a vanished file by design."""
         rng = self.rng
         for _ in range(rng.choice((0, 1, 1, 2))):
-            self._add(rng.randint(1, 8))
+            n = rng.randint(1, 8)
+            if rng.random() < 0.3 or not self.files:
+                self._add(n)
+            else:
+                name = rng.choice(sorted(self.files))
+                self.files[name] += [next(self.pool) for _ in range(n)]
+                self._write(name)
         if grow:
             self._add(grow)
         total = sum(len(v) for v in self.files.values())
-        for _ in range(rng.choice((0, 1, 1, 2)) + (2 if total > 300 else 0)):
-            name = rng.choice(sorted(self.files))
-            rows = self.files[name]
-            if len(rows) > 1 and (rng.random() < 0.6 or total > 300):  # (an empty file is an error: it keeps its items)
-                del rows[rng.randrange(len(rows))]  # an item deleted
-            else:
-                rows[rng.randrange(len(rows))] = next(self.pool)  # an item replaced
-            self._write(name)
+        self.churn(0, rng.choice((0, 1, 1, 2)) + max(0, total - target), rng.choice((0, 0, 1)))
 
     def churn(self, new_items: int, deleted: int, replaced: int) -> tuple[int, int, int]:
         """New items in a new file, and items deleted from or replaced in existing files."""

@@ -292,29 +292,32 @@ def percentiles(seconds: list[float]) -> dict[str, float | None]:
     return {p: round(float(np.percentile(ms, int(p[1:]))), 1) for p in ("p50", "p95", "p99")}
 
 
-def plot(per_minute: list[dict], runs: list[IndexRun], began: float, path: Path, title: str) -> None:
+def plot(soak: dict, path: Path, title: str) -> None:
+    """Latency percentiles and server RSS per minute (from the soak section of the results), the
+    indexing runs shaded."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    per_minute = soak["per_minute"]
     minutes = [row["minute"] + 0.5 for row in per_minute]
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(9, 6.5), sharex=True)
     for key, style in (("p50", "-o"), ("p95", "-s"), ("p99", "-^")):
         ax1.plot(minutes, [row[key] for row in per_minute], style, label=key, markersize=4)
-    ax1.set_yscale("log")
-    ax1.set_ylabel("latency (ms, log)")
-    ax1.legend(loc="upper left")
-    ax1.grid(True, which="both", alpha=0.3)
+    ax1.set_ylabel("latency (ms)")
+    ax1.set_ylim(bottom=0)
+    ax1.legend(loc="upper left", ncol=3)
+    ax1.grid(True, alpha=0.3)
     ax2.plot(minutes, [row["rss_mb"] for row in per_minute], "-o", color="tab:red", markersize=4, label="server RSS at the minute's end")
     ax2.plot(minutes, [row["rss_max_mb"] for row in per_minute], ":", color="tab:red", label="server RSS, minute's peak")
     ax2.set_ylabel("server RSS (MB)")
     ax2.set_xlabel("minute")
     ax2.grid(True, alpha=0.3)
     ax2.set_ylim(bottom=0)
-    for run in runs:
+    for run in soak["indexing"]:
         for ax in (ax1, ax2):
-            ax.axvspan((run.started - began) / 60, (run.ended - began) / 60, color="0.85", zorder=0)
+            ax.axvspan(run["start_s"] / 60, (run["start_s"] + run["seconds"]) / 60, color="0.88", zorder=0)
     ax2.legend(loc="lower right", title="grey: bulletin index runs")
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
@@ -470,8 +473,6 @@ def main(argv: list[str] | None = None) -> int:
     plot_name = f"{(args.out.stem if args.out else today())}-soak.png"
     plot_path = (args.out.parent if args.out else RESULTS) / plot_name
     plot_path.parent.mkdir(parents=True, exist_ok=True)
-    plot(per_minute, runs, began, plot_path,
-         f"soak: {args.clients} clients, {states[0][0]:,} items, {len(runs)} indexing runs ({today()})")
     data = {
         "clients": args.clients, "seconds": round(elapsed, 1), "index_items": states[0][0],
         "requests": len(records), "requests_per_s": round(len(records) / elapsed, 1),
@@ -493,6 +494,7 @@ def main(argv: list[str] | None = None) -> int:
         "failures": clients.failures[:20], "invalid": clients.invalid[:20], "bad_probes": (bad_probes + bad_counts)[:20],
         "server_threads": 8, "plot": plot_name, "load_average": load.summary(), "code": code,
     }
+    plot(data, plot_path, f"soak: {args.clients} clients, {states[0][0]:,} items, {len(runs)} indexing runs ({today()})")
     path = record("soak", data, args.out)
     print(json.dumps({k: v for k, v in data.items() if k not in ("per_minute", "indexing", "by_operation")}, ensure_ascii=False))
     print(f"soak: {len(records):,} requests, {data['errors']} errors, {data['invalid_responses']} invalid, "

@@ -184,3 +184,19 @@ def wait_until(predicate, timeout: float, step: float = 0.2) -> bool:
             return True
         time.sleep(step)
     return predicate()
+
+
+def note(section: str, text: str, path: Path | None = None) -> None:
+    """Add a remark to a section of a day's results (what the figures alone do not say) and
+    rewrite the Markdown: `python -m reliability.results SECTION "text" [FILE]`."""
+    path = path or RESULTS / f"{today()}.json"
+    report = json.loads(path.read_text(encoding="utf-8"))
+    report[section]["notes"] = text
+    path.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    path.with_suffix(".md").write_text(markdown(report), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    import sys
+
+    note(sys.argv[1], sys.argv[2], Path(sys.argv[3]) if len(sys.argv) > 3 else None)

@@ -96,11 +96,13 @@ class RelevanceSettings:
     match_probability: float = 0.03
     passage_candidates: int = 1000
     long_item_passages: int = 4
+    scan_long_items: bool = False
     feedback_items: int = 3
     feedback_weight: float = 0.5
     feedback_min_probability: float = 0.3
     feedback_margin: float = 3.0
     feedback_candidates: int = 2000
+    feedback_max_rows: int = 5000
     keyword_min_coverage: float = 0.0
     idf_reference_items: int = 20_000
     hybrid: ModelWeights = field(default_factory=lambda: HYBRID_WEIGHTS)

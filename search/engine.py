@@ -179,7 +179,7 @@ class SearchEngine:
         if semantic_side:
             queries = np.stack([self.embedder.embed_query(p.text) for p in parts])
             item_cos = semantic.item_cosines(snap, queries)
-            best = semantic.best_passages(snap, queries, item_cos, rel.passage_candidates)
+            best = semantic.best_passages(snap, queries, item_cos, rel.passage_candidates, rel.scan_long_items)
             sem = [relevance.SemanticEvidence(item_cos[:, j], best[:, j], float(queries[j] @ snap.background.mean))
                    for j in range(len(parts))]
             for j, part in enumerate(parts):
@@ -204,14 +204,20 @@ class SearchEngine:
         plausible = first >= relevance.logit(rel.match_probability) - rel.feedback_margin
         plausible[best_first[: rel.feedback_candidates]] = True
         rows = np.flatnonzero(plausible & snap.live)
+        if len(rows) > rel.feedback_max_rows:
+            rows = np.sort(ranked_rows(rows, first, rel.feedback_max_rows))
         items, passages = semantic.rescore(snap, moved, rows)
         for j in range(len(parts)):
             if not self._meaningful(parts[j], table):
                 continue
-            item_j = np.full(snap.size, -1.0, dtype=np.float32)  # rows beyond the plausible ones: no evidence
-            best_j = np.full(snap.size, -1.0, dtype=np.float32)
+            # Rows not scored again keep their first pass, measured against the query's own
+            # background cosine, so both kinds of rows stand on the same scale.
+            old_shift = float(queries[j] @ snap.background.mean)
+            new_shift = float(moved[j] @ snap.background.mean)
+            item_j = item_cos[:, j] - old_shift + new_shift
+            best_j = best[:, j] - old_shift + new_shift
             item_j[rows], best_j[rows] = items[:, j], passages[:, j]
-            sem[j] = relevance.SemanticEvidence(item_j, best_j, float(moved[j] @ snap.background.mean))
+            sem[j] = relevance.SemanticEvidence(item_j, best_j, new_shift)
         return self._features(parts, kws, sem, phrases, keyword_side)
 
     @staticmethod

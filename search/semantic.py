@@ -1,11 +1,13 @@
 """Semantic evidence: cosines of query vectors with every item, and with the best passage.
 
 The item scan is one matrix product per segment over the memory-mapped vectors (float32,
-float16 or int8, embedding.vector_dtype). Passage cosines are computed for the items worth
-it: the best `relevance.passage_candidates` items by item cosine, plus long items (those with
-at least `relevance.long_item_passages` passages), whose passages are stored first in each
-segment so that scanning them is one contiguous slice. A long article about several things
-can then count for the one section about the query, whatever its averaged vector says.
+float16 or int8, embedding.vector_dtype); it is the only pass over every row. Passage cosines
+are computed for the items worth it: the best `relevance.passage_candidates` items by item
+cosine, their passages gathered. Long items (at least `relevance.long_item_passages`
+passages) have their passages stored first in each segment, so that
+`relevance.scan_long_items` can check them all on every query as one contiguous slice; it is
+off, since at 100k items it doubled a query's work and changed neither the first 20 results
+nor a match set (README "Relevance").
 """
 from __future__ import annotations
 
@@ -57,7 +59,8 @@ def item_cosines(snapshot: Snapshot, queries: np.ndarray) -> np.ndarray:
     return np.concatenate([scan(seg.vectors, queries) for seg in snapshot.segments])
 
 
-def best_passages(snapshot: Snapshot, queries: np.ndarray, item_cos: np.ndarray, candidates: int) -> np.ndarray:
+def best_passages(snapshot: Snapshot, queries: np.ndarray, item_cos: np.ndarray, candidates: int,
+                  scan_long: bool = False) -> np.ndarray:
     """(rows, k) cosine of each row's best passage; rows not examined keep their item cosine.
     (The item vector, a mean, usually sits closer to a query than any one passage does.)"""
     best = item_cos.copy()
@@ -66,13 +69,14 @@ def best_passages(snapshot: Snapshot, queries: np.ndarray, item_cos: np.ndarray,
     top = _top_rows(item_cos, candidates)
     examined = np.zeros(len(best), dtype=bool)
     examined[top] = True
-    for k, seg in enumerate(snapshot.segments):
-        if seg.meta.get("long_passages", 0):
-            examined[int(snapshot.bases[k]) + np.asarray(seg.long_owner)] = True
+    if scan_long:
+        for k, seg in enumerate(snapshot.segments):
+            if seg.meta.get("long_passages", 0):
+                examined[int(snapshot.bases[k]) + np.asarray(seg.long_owner)] = True
     best[examined] = -1.0
     for k, seg in enumerate(snapshot.segments):
         base = int(snapshot.bases[k])
-        n_long = int(seg.meta.get("long_passages", 0))
+        n_long = int(seg.meta.get("long_passages", 0)) if scan_long else 0
         if n_long:
             scores = scan(seg.passages[:n_long], queries)
             starts, owners = seg.long_runs

@@ -206,7 +206,7 @@ class SearchEngine:
         rows = np.flatnonzero(plausible & snap.live)
         if len(rows) > rel.feedback_max_rows:
             rows = np.sort(ranked_rows(rows, first, rel.feedback_max_rows))
-        items, passages = semantic.rescore(snap, moved, rows)
+        items, passages = semantic.rescore(snap, moved, rows, rel.passage_candidates)
         for j in range(len(parts)):
             if not self._meaningful(parts[j], table):
                 continue

@@ -61,33 +61,17 @@ def item_cosines(snapshot: Snapshot, queries: np.ndarray) -> np.ndarray:
 
 def best_passages(snapshot: Snapshot, queries: np.ndarray, item_cos: np.ndarray, candidates: int,
                   scan_long: bool = False) -> np.ndarray:
-    """(rows, k) cosine of each row's best passage; rows not examined keep their item cosine.
-    (The item vector, a mean, usually sits closer to a query than any one passage does.)"""
-    best = item_cos.copy()
+    """(rows, k) cosine of each row's best passage, read for the best `candidates` rows by item
+    cosine (see _unexamined for the others)."""
     if snapshot.size == 0:
-        return best
+        return item_cos.copy()
     top = _top_rows(item_cos, candidates)
-    examined = np.zeros(len(best), dtype=bool)
-    examined[top] = True
-    if scan_long:
-        for k, seg in enumerate(snapshot.segments):
-            if seg.meta.get("long_passages", 0):
-                examined[int(snapshot.bases[k]) + np.asarray(seg.long_owner)] = True
-    best[examined] = -1.0
-    for k, seg in enumerate(snapshot.segments):
-        base = int(snapshot.bases[k])
-        n_long = int(seg.meta.get("long_passages", 0)) if scan_long else 0
+    best = _unexamined(item_cos, top, passage_maxima(snapshot, queries, top))
+    for k, seg in enumerate(snapshot.segments) if scan_long else ():
+        n_long = int(seg.meta.get("long_passages", 0))
         if n_long:
-            scores = scan(seg.passages[:n_long], queries)
             starts, owners = seg.long_runs
-            rows = base + owners
-            best[rows] = np.maximum(best[rows], np.maximum.reduceat(scores, starts, axis=0))
-        local = top[(top >= base) & (top < base + seg.rows)] - base
-        local = local[np.asarray(seg.passage_start[local]) >= n_long] if n_long else local  # long rows done
-        if len(local):
-            idx, owners = _passage_index(seg, local)
-            scores = scan(seg.passages[idx], queries)
-            _max_by_owner(best, base, owners, scores)
+            best[int(snapshot.bases[k]) + owners] = np.maximum.reduceat(scan(seg.passages[:n_long], queries), starts, axis=0)
     return best
 
 
@@ -108,42 +92,52 @@ def _passage_index(seg: Segment, local: np.ndarray) -> tuple[np.ndarray, np.ndar
     return np.repeat(starts, counts) + offsets, owners
 
 
-def _max_by_owner(best: np.ndarray, base: int, owners: np.ndarray, scores: np.ndarray) -> None:
-    """best[base + owner] = max(best, max of the owner's passage scores); owners come in runs."""
-    if not len(owners):
-        return
-    starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
-    maxima = np.maximum.reduceat(scores, starts, axis=0)
-    rows = base + owners[starts]
-    best[rows] = np.maximum(best[rows], maxima)
+def _gathered(array: np.ndarray, idx: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """Cosines of some rows (sorted) of one stored array: gathered one by one, or, for more than
+    DENSE_SHARE of the rows, the whole array read in order (a gather costs several times a
+    sequential read per row)."""
+    if len(idx) > DENSE_SHARE * len(array):
+        return scan(array, queries)[idx]
+    return scan(array[idx], queries)
 
 
-def rescore(snapshot: Snapshot, queries: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Item and best-passage cosines of some rows only (sorted, unique), (len(rows), k) each:
-    the second pass of pseudo-relevance feedback re-scores the plausible matches, not the corpus."""
-    k = queries.shape[0]
-    items = np.zeros((len(rows), k), dtype=np.float32)
-    best = np.full((len(rows), k), -1.0, dtype=np.float32)
+def passage_maxima(snapshot: Snapshot, queries: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """(len(rows), k) cosine of the best passage of each of some rows (sorted, unique)."""
+    best = np.full((len(rows), queries.shape[0]), -1.0, dtype=np.float32)
     for s, seg in enumerate(snapshot.segments):
         base = int(snapshot.bases[s])
         lo, hi = np.searchsorted(rows, [base, base + seg.rows])
         if lo == hi:
             continue
         local = rows[lo:hi] - base
-        if len(local) > DENSE_SHARE * seg.rows:  # most of the segment: read it in order
-            items[lo:hi] = scan(seg.vectors, queries)[local]
-            starts, owners = seg.passage_runs
-            per_row = np.full((seg.rows, k), -1.0, dtype=np.float32)
-            if len(starts):
-                per_row[owners] = np.maximum.reduceat(scan(seg.passages, queries), starts, axis=0)
-            best[lo:hi] = per_row[local]
-            continue
-        items[lo:hi] = scan(seg.vectors[local], queries)
         idx, owners = _passage_index(seg, local)
-        scores = scan(seg.passages[idx], queries)
-        starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]]) if len(owners) else np.zeros(0, int)
-        if len(starts):
-            maxima = np.maximum.reduceat(scores, starts, axis=0)
-            positions = lo + np.searchsorted(local, owners[starts])
-            best[positions] = maxima
-    return items, best
+        scores = _gathered(seg.passages, idx, queries)
+        starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+        best[lo + np.searchsorted(local, owners[starts])] = np.maximum.reduceat(scores, starts, axis=0)
+    return best
+
+
+def rescore(snapshot: Snapshot, queries: np.ndarray, rows: np.ndarray, candidates: int) -> tuple[np.ndarray, np.ndarray]:
+    """Item and best-passage cosines of some rows only (sorted, unique), (len(rows), k) each, as
+    the first pass measures them (passages read for the best `candidates` by item cosine). The second pass of pseudo-relevance feedback scores the plausible
+    matches again, not the corpus."""
+    items = np.zeros((len(rows), queries.shape[0]), dtype=np.float32)
+    for s, seg in enumerate(snapshot.segments):
+        base = int(snapshot.bases[s])
+        lo, hi = np.searchsorted(rows, [base, base + seg.rows])
+        if lo < hi:
+            items[lo:hi] = _gathered(seg.vectors, rows[lo:hi] - base, queries)
+    top = _top_rows(items, candidates)
+    return items, _unexamined(items, top, passage_maxima(snapshot, queries, rows[top]))
+
+
+def _unexamined(item_cos: np.ndarray, top: np.ndarray, maxima: np.ndarray) -> np.ndarray:
+    """Best-passage cosines: measured for the rows `top`, and for the others (lower by item
+    cosine, their passages not read) their item cosine, but never above the lowest measured
+    one. The item vector, a mean, usually sits closer to a query than any one passage does, so
+    an unread row left at its item cosine would outrank the rows whose passages were read."""
+    best = item_cos.copy()
+    if len(top) < len(best) and len(top):
+        np.minimum(best, maxima.min(axis=0), out=best)
+    best[top] = maxima
+    return best

@@ -77,3 +77,18 @@ def test_scan_long_items_checks_every_long_items_passages(dev_index, engine):
     changed = np.flatnonzero(lean[:, 0] != every[:, 0])
     assert len(changed) and set(changed) <= set(long_rows) | {int(np.argmax(item_cos[:, 0]))}
     e.close()
+
+
+def test_rows_whose_passages_were_not_read_never_outrank_those_read(dev_index, engine):
+    """An item vector sits closer to a query than its passages do; an unread row left at its item
+    cosine would beat every row whose passages were read."""
+    e = SearchEngine(dev_index, embedder=engine.embedder)
+    snap = e.snapshot
+    query = e.embedder.embed_query("社区网格化管理")[None, :]
+    item_cos = semantic.item_cosines(snap, query)
+    best = semantic.best_passages(snap, query, item_cos, candidates=20)[:, 0]
+    read = np.argsort(-item_cos[:, 0], kind="stable")[:20]
+    unread = np.setdiff1d(np.arange(snap.size), read)
+    assert best[unread].max() <= best[read].min()
+    assert (best[unread] <= item_cos[unread, 0]).all()
+    e.close()

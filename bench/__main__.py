@@ -33,6 +33,8 @@ TARGETS = [
      "sizes": [1_000_000]},
     {"measure": "API keyword p95", "key": "latency_ms.api_keyword.p95", "max": 50, "unit": " ms", "sizes": [1_000_000]},
     {"measure": "API hybrid p95", "key": "latency_ms.api_hybrid.p95", "max": 100, "unit": " ms", "sizes": [1_000_000]},
+    {"measure": "API hybrid p95 (issue 9: within 20 % of the 30.4 ms committed before)", "key": "latency_ms.api_hybrid.p95",
+     "max": 36.5, "unit": " ms", "sizes": [50_000]},
     {"measure": "add 100 items", "key": "increment.seconds", "max": 60, "unit": " s", "sizes": [1_000_000]},
     {"measure": "add 100 items rewrites old vectors or weights", "key": "increment.vectors_or_weights_rewritten", "equals": False},
     {"measure": "keyword indexing (no embedding)", "key": "throughput_items_per_s.keyword_index", "min": 1500, "unit": " items/s"},

@@ -102,7 +102,7 @@ class RelevanceSettings:
     feedback_min_probability: float = 0.3
     feedback_margin: float = 3.0
     feedback_candidates: int = 2000
-    feedback_max_rows: int = 5000
+    feedback_max_rows: int = 2000
     keyword_min_coverage: float = 0.0
     idf_reference_items: int = 20_000
     hybrid: ModelWeights = field(default_factory=lambda: HYBRID_WEIGHTS)

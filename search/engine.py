@@ -204,8 +204,9 @@ class SearchEngine:
         plausible = first >= relevance.logit(rel.match_probability) - rel.feedback_margin
         plausible[best_first[: rel.feedback_candidates]] = True
         rows = np.flatnonzero(plausible & snap.live)
-        if len(rows) > rel.feedback_max_rows:
-            rows = np.sort(ranked_rows(rows, first, rel.feedback_max_rows))
+        if len(rows) > rel.feedback_max_rows:  # the best of them by the first pass
+            rows = np.sort(best_first[: rel.feedback_max_rows] if rel.feedback_max_rows <= len(best_first)
+                           else ranked_rows(rows, first, rel.feedback_max_rows))
         items, passages = semantic.rescore(snap, moved, rows, rel.passage_candidates)
         for j in range(len(parts)):
             if not self._meaningful(parts[j], table):

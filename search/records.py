@@ -23,6 +23,7 @@ from typing import Any
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, Schema
+from whoosh.codec.whoosh3 import W3PerDocReader
 from whoosh.filedb.structfile import BufferFile
 from whoosh.reading import SegmentReader
 
@@ -69,6 +70,23 @@ def _buffer_close(self: BufferFile) -> None:
 BufferFile.__init__ = _buffer_init  # type: ignore[method-assign]
 BufferFile.file = property(_buffer_stream, _buffer_set_stream)  # type: ignore[assignment]
 BufferFile.close = _buffer_close  # type: ignore[method-assign]
+
+
+# While writing, whoosh asks for each posting's field length (codec/base.py add_postings), and
+# for fields without lengths (id, kind, units, series, issue, date) its per-document reader
+# stats the missing length column's file every time: 13 stat calls per item, a quarter of the
+# records writer's time. A segment's files never change once written, so the answer is kept.
+_has_column = W3PerDocReader.has_column
+
+
+def _remembered_has_column(self: W3PerDocReader, fieldname: str) -> bool:
+    known = self.__dict__.setdefault("_known_columns", {})
+    if fieldname not in known:
+        known[fieldname] = _has_column(self, fieldname)
+    return known[fieldname]
+
+
+W3PerDocReader.has_column = _remembered_has_column  # type: ignore[method-assign]
 
 
 def schema() -> Schema:

@@ -10,11 +10,13 @@ import signal
 import subprocess
 import sys
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from indexer.faults import KILL_ENV, POINTS
+from reliability.chaos import ForkRunner
 from search.engine import SearchEngine
 from search.store import MANIFEST
 
@@ -59,25 +61,43 @@ def extra(tmp_path_factory, sample_items):
     return write_jsonl(sample_items, EXTRA, tmp_path_factory.mktemp("extra") / "extra.jsonl", seed=11)
 
 
+CLI_POINT = "manifest_replaced"  # killed in the real `bulletin index` (every stage run); the others in a fork
+
+
+def forked_build(settings, src: Path, point: str, log: Path) -> int:
+    """The wait status of build() killed at `point` in a child forked from this process, with
+    vectors from a hash of the text (reliability/chaos.py): no model load per stage."""
+    run = ForkRunner(settings, src, log.parent).start(point)
+    return os.waitpid(run.pid, 0)[1]
+
+
 @pytest.mark.slow
 def test_kill_at_every_stage(index_copy, extra, settings, tmp_path):
     """merge_factor = 2: the run's new segment merges with the sample's, so the merge stage is
-    reached too."""
+    reached too. The stages before the commit are killed in forked runs of the same build(); the
+    last, just after the commit, in the real CLI with the real model, which has then gone
+    through every stage; a further run finds nothing to do and leaves the index as it is."""
     config = tmp_path / "merging.toml"
     config.write_text((Path(settings.source).read_text(encoding="utf-8")
                        .replace("merge_factor = 8", "merge_factor = 2")
                        .replace('cache_dir = "var/models"', f'cache_dir = "{settings.embedding.cache_dir}"')), encoding="utf-8")
+    merging = replace(settings, index=replace(settings.index, merge_factor=2)).with_index(index_copy)
     outcomes = {}
     for point in POINTS:
-        env = {**os.environ, KILL_ENV: point}
-        run = subprocess.run(index_cmd(index_copy, extra, config=config), env=env, capture_output=True, text=True,
-                             timeout=600)
-        assert run.returncode == -signal.SIGKILL, (point, run.stderr[-500:])
+        if point == CLI_POINT:
+            run = subprocess.run(index_cmd(index_copy, extra, config=config), env={**os.environ, KILL_ENV: point},
+                                 capture_output=True, text=True, timeout=600)
+            assert run.returncode == -signal.SIGKILL, (point, run.stderr[-500:])
+        else:
+            status = forked_build(merging, extra, point, tmp_path / "fork.log")
+            assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, \
+                (point, status, (tmp_path / "fork.log").read_text(errors="replace")[-500:])
         outcomes[point] = count(settings, index_copy)
         expected = 38 + EXTRA if point == "manifest_replaced" else 38
         assert outcomes[point] == expected, (point, outcomes)
         if point == "manifest_replaced":
             break
+    assert set(outcomes) == set(POINTS)
     final = subprocess.run(index_cmd(index_copy, extra, config=config), capture_output=True, text=True, timeout=600)
     assert final.returncode == 0, final.stderr
     assert count(settings, index_copy) == 38 + EXTRA

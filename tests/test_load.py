@@ -1,4 +1,4 @@
-"""Load: 20 concurrent clients against the real waitress server for 30 s while an incremental
+"""Load: 20 concurrent clients against the real waitress server for 20 s while an incremental
 indexing run adds items. Zero 5xx, zero failed requests, every JSON valid against the OpenAPI
 document, and searches see the old or the new index, never a mix. Figures go to
 tests/artifacts/load.json (and the README)."""
@@ -27,9 +27,9 @@ from indexer.build import build
 
 BULLETIN = Path(sys.executable).parent / "bulletin"
 BASE_ITEMS = 3000
-ADDED_ITEMS = 60
+ADDED_ITEMS = 20
 CLIENTS = 20
-DURATION_S = 30  # at least; the load goes on until a few seconds after the indexing run ends
+DURATION_S = 20  # at least; the load goes on until a few seconds after the indexing run ends
 AFTER_INDEXING_S = 5
 HARD_STOP_S = 600  # only a guard against a hang: on a busy 2-core machine the run can take minutes
 PROBES = ("融资", "网格", "招商引资")  # totals checked against the old and the new index

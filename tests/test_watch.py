@@ -155,12 +155,12 @@ def test_failed_runs_are_retried_later_each_time(tmp_path, settings, engine, sam
     assert blocked.read_text() == "x"  # nothing written over what was there
 
 
-def test_sigkill_mid_run_leaves_the_index_whole_and_a_new_watcher_catches_up(tmp_path, sample_dir, settings):
+def test_sigkill_mid_run_leaves_the_index_whole_and_a_new_watcher_catches_up(tmp_path, sample_dir, settings, engine):
     folder = tmp_path / "inbox"
     folder.mkdir()
     index = tmp_path / "index"
     shutil.copy(sample_dir / "000_edfc72c731b145e7.txt", folder / "37.txt")
-    build([folder], settings.with_index(index))
+    build([folder], settings.with_index(index), embedder=engine.embedder)  # the session's model: no second load
     before = indexed_ids(index)
 
     env = {**os.environ, "BULLETIN_KILL_AT": "segment_written"}  # the indexer SIGKILLs itself mid-run
@@ -187,7 +187,7 @@ def test_sigkill_mid_run_leaves_the_index_whole_and_a_new_watcher_catches_up(tmp
         stop_process(again, signal.SIGINT)
 
 
-def test_serve_watches_the_configured_folders(tmp_path, sample_dir, settings):
+def test_serve_watches_the_configured_folders(tmp_path, sample_dir, settings, engine):
     import socket
     import urllib.request
 
@@ -195,7 +195,7 @@ def test_serve_watches_the_configured_folders(tmp_path, sample_dir, settings):
     folder.mkdir()
     index = tmp_path / "index"
     shutil.copy(sample_dir / "000_edfc72c731b145e7.txt", folder / "37.txt")
-    build([folder], settings.with_index(index))
+    build([folder], settings.with_index(index), embedder=engine.embedder)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

@@ -21,6 +21,9 @@ from .units import UnitAliases
 NO_UNIT = "无单位"
 NO_DATE = "无日期"
 
+SPARSE_SHARE = 4  # facets count from the match rows when they are under a quarter of all rows (at 1M
+# rows: 0.7 vs 28 ms for a 0.1 % match set, 9 vs 18 ms at 20 %, 46 vs 13 ms at 90 %)
+
 
 class Filter(Protocol):
     def mask(self, snapshot: Snapshot) -> np.ndarray: ...
@@ -171,17 +174,29 @@ def facets(snapshot: Snapshot, match: np.ndarray, year: str | None = None) -> di
     """Counts over the whole match set (a boolean row mask): units, years, kinds, and months
     when one year (or month) is chosen. Items without a unit or a date are counted as
     NO_UNIT / NO_DATE."""
-    # Counts by bincount over codes, a match's rows keeping theirs and the others sent to an extra
-    # bin (np.where): no boolean selection or sort of the match set, which over a million rows
-    # cost several times more.
+    # Counts by bincount over codes. A small match set (most queries in a large archive) is
+    # counted from its rows; a large one over every row, a match's rows keeping their code and the
+    # others sent to an extra bin (np.where): no boolean selection of a large set.
     n_units = len(snapshot.unit_names)
-    in_match = np.where(match[snapshot.unit_rows], snapshot.unit_codes_wide, n_units)
-    units = _ranked(snapshot.unit_names, np.bincount(in_match, minlength=n_units + 1)[:n_units])
-    no_unit = int(np.count_nonzero(match & snapshot.no_unit))
+    low, span, index = snapshot.month_index
+    rows = np.flatnonzero(match) if np.count_nonzero(match) * SPARSE_SHARE < len(match) else None
+    if rows is not None:
+        indptr = snapshot.unit_indptr
+        starts, counts = indptr[rows], indptr[rows + 1] - indptr[rows]
+        pairs = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+        unit_counts = np.bincount(snapshot.unit_codes_wide[pairs], minlength=n_units)
+        no_unit = int(np.count_nonzero(counts == 0))
+        by_month = np.bincount(index[rows], minlength=span + 2)
+        kind_counts = np.bincount(snapshot.kind[rows].astype(np.intp), minlength=len(KINDS))
+    else:
+        in_match = np.where(match[snapshot.unit_rows], snapshot.unit_codes_wide, n_units)
+        unit_counts = np.bincount(in_match, minlength=n_units + 1)[:n_units]
+        no_unit = int(np.count_nonzero(match & snapshot.no_unit))
+        by_month = np.bincount(np.where(match, index, span + 1), minlength=span + 2)
+        kind_counts = np.bincount(np.where(match, snapshot.kind, len(KINDS)).astype(np.intp), minlength=len(KINDS) + 1)
+    units = _ranked(snapshot.unit_names, unit_counts[:n_units])
     if no_unit:
         units[NO_UNIT] = no_unit
-    low, span, index = snapshot.month_index
-    by_month = np.bincount(np.where(match, index, span + 1), minlength=span + 2)
     months = [(low + int(i), int(by_month[i])) for i in np.flatnonzero(by_month[:span])]
     years: dict[str, int] = {}
     for month, count in reversed(months):  # newest year first
@@ -189,7 +204,7 @@ def facets(snapshot: Snapshot, match: np.ndarray, year: str | None = None) -> di
         years[key] = years.get(key, 0) + count
     if by_month[span]:
         years[NO_DATE] = int(by_month[span])
-    kinds = _ranked(list(KINDS), np.array([np.count_nonzero(match & (snapshot.kind == k)) for k in range(len(KINDS))]))
+    kinds = _ranked(list(KINDS), kind_counts[: len(KINDS)])
     out = {"units": units, "years": years, "kinds": kinds}
     if year and year != NO_DATE:
         out["months"] = {str(np.datetime64(m, "M")): c for m, c in months}

@@ -252,3 +252,21 @@ def test_bm25f_weights_match_a_reference(engine, term):
     assert all(math.isclose(got[r], w, rel_tol=1e-4) for r, w in expected.items())
     assert set(hits.title_rows.tolist()) == {r for r, title, _ in analyzed if term in title}
     assert np.all(np.diff(hits.rows) > 0)
+
+
+def test_facets_count_the_same_from_the_match_rows_and_over_every_row(engine, monkeypatch):
+    """A small match set is counted from its rows, a large one over every row: the same counts."""
+    import numpy as np
+
+    from search import filters
+
+    snap = engine.snapshot
+    rng = np.random.default_rng(5)
+    for share in (0.0, 0.1, 0.5, 1.0):
+        match = rng.random(snap.size) < share
+        counted = []
+        for split in (0, 10**12):  # 0: always from the rows; huge: always over every row
+            monkeypatch.setattr(filters, "SPARSE_SHARE", split)
+            counted.append(filters.facets(snap, match, "2023"))
+        assert counted[0] == counted[1], share
+        assert sum(counted[0]["kinds"].values()) == int(match.sum())

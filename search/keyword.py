@@ -67,7 +67,7 @@ class TermTable:
         return int(len(np.unique(np.concatenate(rows)))) if rows else 0
 
 
-def part_evidence(units: list[Unit], table: TermTable) -> KeywordEvidence:
+def part_evidence(units: list[Unit], table: TermTable, sparse: bool = True) -> KeywordEvidence:
     """The part's evidence. Words weigh by their IDF among the documents that hold any word of
     the part (not the whole archive): how specific a word is next to the part's other words
     depends on those documents only, so items unrelated to the part never move it, and a
@@ -80,7 +80,7 @@ def part_evidence(units: list[Unit], table: TermTable) -> KeywordEvidence:
     match_idf = table.idf
     best = np.zeros(n, dtype=np.float32)  # the best credit of any unit
     for unit in units:
-        w, rw = _unit(unit, table, match_idf, coverage, title, bm25, best)
+        w, rw = _unit(unit, table, match_idf, coverage, title, bm25, best, sparse)
         weights += w
         rank_weights += rw
     # Only generic sub-words (服务 for 志愿服务): no keyword evidence. A product with the mask, not
@@ -103,10 +103,20 @@ def _credit_into(target: np.ndarray, rows: np.ndarray, value: float) -> None:
 
 
 def _unit(unit: Unit, table: TermTable, match_idf, coverage: np.ndarray, title: np.ndarray,
-          bm25: np.ndarray, best: np.ndarray) -> tuple[float, float]:
+          bm25: np.ndarray, best: np.ndarray, sparse: bool = True) -> tuple[float, float]:
     """Add one unit's weighted credit and BM25F into the part's arrays; returns its weight for
-    coverage (match_idf) and for BM25F (the archive's IDF)."""
+    coverage (match_idf) and for BM25F (the archive's IDF). A whole word without sub-words (most
+    query words) touches only its posting rows (`sparse`); the general case below makes several
+    passes over every row, which at a million rows cost more than the postings themselves."""
     n = table.size
+    if sparse and unit.kind != "run" and all(s == unit.text for s in unit.parts):
+        whole = table.hits(unit.text)
+        weight, rank_weight = match_idf(unit.text), table.idf(unit.text)
+        coverage[whole.rows] += weight  # its credit is 1 where the word is, 0 elsewhere
+        best[whole.rows] = 1.0  # the largest credit there is
+        title[whole.title_rows] += weight
+        bm25[whole.rows] += rank_weight * whole.weights
+        return weight, rank_weight
     if unit.kind == "run":
         grams = list(dict.fromkeys(unit.parts))
         idfs = [match_idf(g) for g in grams]

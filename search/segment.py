@@ -262,15 +262,6 @@ class Segment:
         starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
         return starts, owners[starts].astype(np.int64)
 
-    @functools.cached_property
-    def passage_runs(self) -> tuple[np.ndarray, np.ndarray]:
-        """(first passage of each row's run, that row) over all passages in stored order, rows
-        without passages left out: the best passage of every row is one reduceat."""
-        start, count = np.asarray(self.passage_start), np.asarray(self.passage_count)
-        rows = np.flatnonzero(count > 0)
-        rows = rows[np.argsort(start[rows], kind="stable")]
-        return start[rows].astype(np.int64), rows.astype(np.int64)
-
     def passage_rows(self, row: int) -> tuple[int, int]:
         start = int(self.passage_start[row])
         return start, start + int(self.passage_count[row])

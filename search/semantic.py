@@ -6,10 +6,12 @@ are computed for the items worth it: the best `relevance.passage_candidates` ite
 cosine, their passages gathered. Long items (at least `relevance.long_item_passages`
 passages) have their passages stored first in each segment, so that
 `relevance.scan_long_items` can check them all on every query as one contiguous slice; it is
-off, since at 100k items it doubled a query's work and changed neither the first 20 results
-nor a match set (README "Relevance").
+off, since at 100k items it doubled a query's work without bringing the first 20 results closer
+to a reading of every passage (README "Relevance").
 """
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -101,15 +103,20 @@ def _gathered(array: np.ndarray, idx: np.ndarray, queries: np.ndarray) -> np.nda
     return scan(array[idx], queries)
 
 
-def passage_maxima(snapshot: Snapshot, queries: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """(len(rows), k) cosine of the best passage of each of some rows (sorted, unique)."""
-    best = np.full((len(rows), queries.shape[0]), -1.0, dtype=np.float32)
+def _per_segment(snapshot: Snapshot, rows: np.ndarray) -> Iterator[tuple[Segment, int, int, np.ndarray]]:
+    """(segment, lo, hi, local rows) for each segment holding some of the rows (sorted):
+    rows[lo:hi] are its rows, local their numbers within it."""
     for s, seg in enumerate(snapshot.segments):
         base = int(snapshot.bases[s])
         lo, hi = np.searchsorted(rows, [base, base + seg.rows])
-        if lo == hi:
-            continue
-        local = rows[lo:hi] - base
+        if lo < hi:
+            yield seg, int(lo), int(hi), rows[lo:hi] - base
+
+
+def passage_maxima(snapshot: Snapshot, queries: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """(len(rows), k) cosine of the best passage of each of some rows (sorted, unique)."""
+    best = np.full((len(rows), queries.shape[0]), -1.0, dtype=np.float32)
+    for seg, lo, _hi, local in _per_segment(snapshot, rows):
         idx, owners = _passage_index(seg, local)
         scores = _gathered(seg.passages, idx, queries)
         starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
@@ -119,14 +126,11 @@ def passage_maxima(snapshot: Snapshot, queries: np.ndarray, rows: np.ndarray) ->
 
 def rescore(snapshot: Snapshot, queries: np.ndarray, rows: np.ndarray, candidates: int) -> tuple[np.ndarray, np.ndarray]:
     """Item and best-passage cosines of some rows only (sorted, unique), (len(rows), k) each, as
-    the first pass measures them (passages read for the best `candidates` by item cosine). The second pass of pseudo-relevance feedback scores the plausible
-    matches again, not the corpus."""
+    the first pass measures them (passages read for the best `candidates` by item cosine): the
+    second pass of pseudo-relevance feedback scores the plausible matches again, not the corpus."""
     items = np.zeros((len(rows), queries.shape[0]), dtype=np.float32)
-    for s, seg in enumerate(snapshot.segments):
-        base = int(snapshot.bases[s])
-        lo, hi = np.searchsorted(rows, [base, base + seg.rows])
-        if lo < hi:
-            items[lo:hi] = _gathered(seg.vectors, rows[lo:hi] - base, queries)
+    for seg, lo, hi, local in _per_segment(snapshot, rows):
+        items[lo:hi] = _gathered(seg.vectors, local, queries)
     top = _top_rows(items, candidates)
     return items, _unexamined(items, top, passage_maxima(snapshot, queries, rows[top]))
 

@@ -63,7 +63,10 @@ def query_features(engine: SearchEngine, query: str, mode: str) -> tuple[list[np
 
     parsed = parse_query(query, engine.analyzer, engine.settings.search.max_query_chars)
     evidence = engine._evidence(parsed, "hybrid")
-    mats = {id(part): np.stack([feats[f] for f in FEATURES], axis=1) for part, feats in evidence}
+    mats = {}
+    for part, ev in evidence:
+        feats = ev.features()
+        mats[id(part)] = np.stack([feats[f] for f in FEATURES], axis=1)
     return mats, parsed
 
 

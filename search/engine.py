@@ -157,7 +157,7 @@ class SearchEngine:
             weighted(kw, sem, candidates, cfg.semantic_ratio)
         return ranked_rows(candidates, fused, top), fused.astype(np.float32), match
 
-    def _evidence(self, parsed: ParsedQuery, mode: str) -> list[tuple[Part, dict[str, np.ndarray]]]:
+    def _evidence(self, parsed: ParsedQuery, mode: str) -> list[tuple[Part, relevance.PartEvidence]]:
         """Each part's features over all rows (keyword ones unless semantic mode, semantic ones
         unless keyword mode; the options of hybrid fusion need both).
 
@@ -229,28 +229,24 @@ class SearchEngine:
         return has_cjk(part.text) or any(table.hits(t).df for unit in part.units for t in unit.terms)
 
     def _features(self, parts: list[Part], kws: list, sem: list, phrases: dict[int, np.ndarray],
-                  keyword_side: bool) -> list[tuple[Part, dict[str, np.ndarray]]]:
+                  keyword_side: bool) -> list[tuple[Part, relevance.PartEvidence]]:
         snap = self.snapshot
-        out = []
-        for j, part in enumerate(parts):
-            feats = relevance.features(kws[j] if keyword_side else None, sem[j], snap.generic, snap.live)
-            if j in phrases:
-                feats["_phrase"] = phrases[j]
-            out.append((part, feats))
-        return out
+        return [(part, relevance.PartEvidence(kws[j] if keyword_side else None, sem[j], snap.generic, snap.live,
+                                              phrases.get(j)))
+                for j, part in enumerate(parts)]
 
-    def _combine(self, parsed: ParsedQuery, evidence: list[tuple[Part, dict[str, np.ndarray]]],
+    def _combine(self, parsed: ParsedQuery, evidence: list[tuple[Part, relevance.PartEvidence]],
                  weights: Any, min_coverage: float = 0.0) -> np.ndarray:
         """Parts of an alternative must all hold (minimum); alternatives widen (maximum). A part
         whose words are less present than min_coverage does not hold at all (keyword mode)."""
         n = self.snapshot.size
         by_part = {}
-        for part, feats in evidence:
-            odds = relevance.log_odds(weights, {k: v for k, v in feats.items() if not k.startswith("_")}, n)
-            if "_phrase" in feats:
-                odds[~feats["_phrase"]] = NEVER
-            if min_coverage > 0 and "coverage" in feats:
-                odds[feats["coverage"] < min_coverage] = NEVER
+        for part, ev in evidence:
+            odds = ev.log_odds(weights)
+            if ev.phrase is not None:
+                odds[~ev.phrase] = NEVER
+            if min_coverage > 0 and ev.keyword is not None:
+                odds[ev.keyword.coverage < min_coverage] = NEVER
             by_part[id(part)] = odds
         total = np.full(n, NEVER, dtype=np.float32)
         for alternative in parsed.alternatives:

@@ -49,30 +49,62 @@ def logit(probability: float) -> float:
     return math.log(p / (1 - p))
 
 
-def features(kw: KeywordEvidence | None, sem: SemanticEvidence | None, generic: np.ndarray,
-             live: np.ndarray) -> dict[str, np.ndarray]:
-    out: dict[str, np.ndarray] = {}
-    if kw is not None:
-        out["coverage"] = kw.coverage
-        out["exact"] = (kw.coverage >= EXACT_COVERAGE).astype(np.float32)
-        out["title"] = kw.title
-        out["bm25"] = kw.bm25
-    if sem is not None:
-        out["semantic"] = SEMANTIC_SCALE * (sem.item - sem.background)
-        out["passage"] = SEMANTIC_SCALE * (sem.passage - sem.background)
-        best = float(sem.item[live].max()) if live.any() else 0.0
-        out["gap"] = SEMANTIC_SCALE * (sem.item - best)
-        out["generic"] = SEMANTIC_SCALE * generic
-    return out
+@dataclass
+class PartEvidence:
+    """One query part's evidence over every row. The features are linear in a few arrays (the
+    semantic ones in the item and best-passage cosines), so log-odds are computed from those
+    arrays with the weights folded together: about a third of the passes over every row that
+    materialising the eight features takes (a pass costs about a millisecond per million rows)."""
 
+    keyword: KeywordEvidence | None
+    semantic: SemanticEvidence | None
+    generic: np.ndarray
+    live: np.ndarray
+    phrase: np.ndarray | None = None  # rows holding the part's phrase as written, if it has one
 
-def log_odds(weights: ModelWeights, feats: dict[str, np.ndarray], rows: int) -> np.ndarray:
-    out = np.full(rows, weights.intercept, dtype=np.float32)
-    for name, values in feats.items():
-        w = getattr(weights, name)
-        if w:
-            out += np.float32(w) * values
-    return out
+    def best(self) -> float:
+        """The best live item cosine (the reference of `gap`)."""
+        assert self.semantic is not None
+        return float(np.max(self.semantic.item, where=self.live, initial=-np.inf)) if self.live.any() else 0.0
+
+    def features(self) -> dict[str, np.ndarray]:
+        """The named features (calibration fits the weights on them)."""
+        kw, sem = self.keyword, self.semantic
+        out: dict[str, np.ndarray] = {}
+        if kw is not None:
+            out["coverage"] = kw.coverage
+            out["exact"] = (kw.coverage >= EXACT_COVERAGE).astype(np.float32)
+            out["title"] = kw.title
+            out["bm25"] = kw.bm25
+        if sem is not None:
+            out["semantic"] = SEMANTIC_SCALE * (sem.item - sem.background)
+            out["passage"] = SEMANTIC_SCALE * (sem.passage - sem.background)
+            out["gap"] = SEMANTIC_SCALE * (sem.item - self.best())
+            out["generic"] = SEMANTIC_SCALE * self.generic
+        return out
+
+    def log_odds(self, weights: ModelWeights) -> np.ndarray:
+        """intercept + Σ weight × feature, as `features` defines them."""
+        kw, sem = self.keyword, self.semantic
+        constant = weights.intercept
+        terms: list[tuple[float, np.ndarray]] = []
+        if kw is not None:
+            terms += [(weights.coverage, kw.coverage), (weights.title, kw.title), (weights.bm25, kw.bm25)]
+        if sem is not None:
+            item_w = SEMANTIC_SCALE * (weights.semantic + weights.gap)
+            passage_w = SEMANTIC_SCALE * weights.passage
+            constant -= SEMANTIC_SCALE * ((weights.semantic + weights.passage) * sem.background
+                                          + (weights.gap * self.best() if weights.gap else 0.0))
+            terms += [(item_w, sem.item), (passage_w, sem.passage), (SEMANTIC_SCALE * weights.generic, self.generic)]
+        out = np.full(len(self.live), constant, dtype=np.float32)
+        scratch = np.empty_like(out)
+        for w, values in terms:
+            if w:
+                np.multiply(values, np.float32(w), out=scratch)
+                out += scratch
+        if kw is not None and weights.exact:
+            np.add(out, np.float32(weights.exact), out=out, where=kw.coverage >= EXACT_COVERAGE)
+        return out
 
 
 def probability(log_odds_values: np.ndarray) -> np.ndarray:

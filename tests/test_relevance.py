@@ -199,3 +199,22 @@ def test_match_sets_do_not_grow_with_unrelated_items(dev_index, dev, engine, qre
         new = {r["id"] for r in every(grown, query)}
         assert len(new ^ old) <= max(1, math.floor(0.1 * len(old))), (query, len(old), len(new), len(new ^ old))
     grown.close()
+
+
+def test_folded_log_odds_equal_the_weighted_features(dev):
+    """The engine computes log-odds from the raw arrays with the weights folded together; they
+    are the weighted sum of the named features that calibration fits, for any weights."""
+    from search.config import ModelWeights
+    from search.relevance import FEATURES
+
+    rng = np.random.default_rng(7)
+    rel = dev.settings.relevance
+    weight_sets = [rel.hybrid, rel.keyword, rel.semantic] + [
+        ModelWeights(float(rng.normal()), *(float(w) for w in rng.normal(size=len(FEATURES)))) for _ in range(3)]
+    for q in ("垃圾分类", "社区网格化管理 融资", "\"志愿服务\""):
+        parsed = parse_query(q, dev.analyzer, dev.settings.search.max_query_chars)
+        for part, ev in dev._evidence(parsed, "hybrid"):
+            feats = ev.features()
+            for w in weight_sets:
+                expected = w.intercept + sum(getattr(w, f) * feats[f].astype(np.float64) for f in FEATURES)
+                np.testing.assert_allclose(ev.log_odds(w), expected, rtol=1e-5, atol=2e-3)

@@ -67,6 +67,7 @@ class EmbeddingSettings:
     precision: str = "auto"
     passage_chars: int = 200
     vector_dtype: str = "float32"
+    sketch_dims: int = 96
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,8 @@ class RelevanceSettings:
     feedback_max_rows: int = 2000
     keyword_min_coverage: float = 0.0
     idf_reference_items: int = 20_000
+    sketch_min_rows: int = 300_000
+    sketch_candidates: int = 20_000
     hybrid: ModelWeights = field(default_factory=lambda: HYBRID_WEIGHTS)
     keyword: ModelWeights = field(default_factory=lambda: KEYWORD_WEIGHTS)
     semantic: ModelWeights = field(default_factory=lambda: SEMANTIC_WEIGHTS)

@@ -178,7 +178,7 @@ class SearchEngine:
         sem: list[relevance.SemanticEvidence | None] = [None] * len(parts)
         if semantic_side:
             queries = np.stack([self.embedder.embed_query(p.text) for p in parts])
-            item_cos = semantic.item_cosines(snap, queries)
+            item_cos = semantic.item_cosines(snap, queries, semantic.TwoStage.from_settings(self.settings))
             best = semantic.best_passages(snap, queries, item_cos, rel.passage_candidates, rel.scan_long_items)
             sem = [relevance.SemanticEvidence(item_cos[:, j], best[:, j], float(queries[j] @ snap.background.mean))
                    for j in range(len(parts))]

@@ -14,6 +14,9 @@ share between processes and page in on demand:
   vectors.npy                      one vector per row (the mean of its passages)
   passages.npy, passage_start,     one vector per passage; long items' passages come first, so
   passage_count, passage_spans     scanning them is one contiguous slice (long_passages in meta)
+  sketch, sketch_mean,             every vector's first principal components (float32, fitted on
+  sketch_basis                     the segment's own vectors): a quarter of the vectors' size, so
+                                   a large archive's first pass reads that instead (semantic.py)
 
 A segment is written once and never changed: an incremental run adds a segment and marks
 deleted rows in the generation's tombstones; merges write a new segment from old ones.
@@ -44,6 +47,8 @@ B = 0.75  # BM25 length normalisation
 FIELDS = ("title", "text")
 VECTOR_DTYPES = ("float32", "float16", "int8")
 INT8_SCALE = 127.0  # int8 vectors store round(x * 127); components of unit vectors lie in [-1, 1]
+SKETCH_FIT_ROWS = 20_000  # rows (evenly spaced) a segment's principal directions are fitted on
+SKETCH_BLOCK = 65_536  # rows projected at a time when a sketch is computed in memory
 NO_DATE = np.iinfo(np.int32).min
 EPOCH = np.datetime64("1970-01-01", "D")
 
@@ -69,6 +74,39 @@ def encode_vectors(vectors: np.ndarray, dtype: str) -> np.ndarray:
     return np.ascontiguousarray(vectors, dtype=np.dtype(dtype))
 
 
+@dataclass(frozen=True)
+class Sketch:
+    """A segment's vectors in `dims` principal directions: v ≈ mean + basis (codes row). A query's
+    cosine with a row is estimated as q·mean + (basisᵀq)·codes, unbiased, with an error of about
+    0.003 at 96 of 384 dimensions (e5-small, README "Relevance")."""
+
+    mean: np.ndarray  # (dim,) float32
+    basis: np.ndarray  # (dim, dims) float32, orthonormal columns
+    codes: np.ndarray  # (rows, dims) float32
+
+    @classmethod
+    def fit(cls, vectors: np.ndarray, dims: int) -> "Sketch":
+        """Fitted on up to SKETCH_FIT_ROWS evenly spaced rows (deterministic: a rebuilt segment
+        gets the same sketch); the codes of every row are projected a block at a time."""
+        n = len(vectors)
+        sample = decode_vectors(vectors[np.unique(np.linspace(0, n - 1, min(n, SKETCH_FIT_ROWS)).astype(np.int64))])
+        mean = sample.mean(axis=0)
+        centred = (sample - mean).astype(np.float64)
+        _values, directions = np.linalg.eigh(centred.T @ centred)
+        basis = np.ascontiguousarray(directions[:, ::-1][:, : min(dims, vectors.shape[1])], dtype=np.float32)
+        codes = np.empty((n, basis.shape[1]), dtype=np.float32)
+        for start in range(0, n, SKETCH_BLOCK):
+            codes[start : start + SKETCH_BLOCK] = (decode_vectors(vectors[start : start + SKETCH_BLOCK]) - mean) @ basis
+        return cls(mean.astype(np.float32), basis, codes)
+
+    def estimate(self, queries: np.ndarray) -> np.ndarray:
+        """(rows, k) estimated cosines with k unit query vectors."""
+        projected = np.ascontiguousarray((queries @ self.basis).T, dtype=np.float32)
+        out = np.asarray(self.codes @ projected)
+        out += (queries @ self.mean).astype(np.float32)
+        return out
+
+
 def _save(folder: Path, name: str, array: np.ndarray) -> None:
     with (folder / f"{name}.npy").open("wb") as fh:
         np.save(fh, np.ascontiguousarray(array))
@@ -92,8 +130,8 @@ class SegmentInput:
 
 
 def write_segment(folder: Path, data: SegmentInput, vector_dtype: str, title_boost: float,
-                  long_passages: int) -> dict[str, Any]:
-    """Write a segment folder (fsynced); returns its meta."""
+                  long_passages: int, sketch_dims: int = 0) -> dict[str, Any]:
+    """Write a segment folder (fsynced); returns its meta. sketch_dims > 0 adds the sketch."""
     folder.mkdir(parents=True)
     n = len(data.items)
     ids = np.array([i.id.encode("ascii") for i in data.items], dtype="S16")
@@ -115,7 +153,13 @@ def write_segment(folder: Path, data: SegmentInput, vector_dtype: str, title_boo
 
     lengths = _write_postings(folder, data, title_boost)
 
-    _save(folder, "vectors", encode_vectors(data.vectors, vector_dtype))
+    stored = encode_vectors(data.vectors, vector_dtype)
+    _save(folder, "vectors", stored)
+    if sketch_dims > 0 and n:
+        sketch = Sketch.fit(stored, sketch_dims)  # of the stored values, as a query reads them
+        _save(folder, "sketch_mean", sketch.mean)
+        _save(folder, "sketch_basis", sketch.basis)
+        _save(folder, "sketch", sketch.codes)
     counts = np.diff(data.passage_indptr).astype(np.int32)
     long_rows = counts >= long_passages
     order = np.concatenate([np.flatnonzero(long_rows), np.flatnonzero(~long_rows)])
@@ -218,6 +262,10 @@ class Segment:
         self.passage_start, self.passage_count = load("passage_start"), load("passage_count")
         self.passage_spans, self.long_owner = load("passage_spans"), load("long_owner")
         self.vector_dtype: str = self.meta["vector_dtype"]
+        # Mapped now, not on first use: a service keeps an open segment across generations, and
+        # the folder it was opened from is deleted two runs later.
+        self._sketch: Sketch | None = Sketch(load("sketch_mean"), load("sketch_basis"), load("sketch")) \
+            if (folder / "sketch.npy").exists() else None
         if len(self.ids) != self.rows or len(self.vectors) != self.rows or len(self.post_indptr) != len(self.terms) + 1:
             raise ValueError(f"段 {folder.name} 的文件不一致")
 
@@ -261,6 +309,13 @@ class Segment:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
         return starts, owners[starts].astype(np.int64)
+
+    def sketch(self, dims: int) -> Sketch:
+        """The stored sketch, or (a segment written without one) one computed in memory on first
+        use with `dims` directions and kept while the segment is open."""
+        if self._sketch is None:
+            self._sketch = Sketch.fit(self.vectors, dims)
+        return self._sketch
 
     def passage_rows(self, row: int) -> tuple[int, int]:
         start = int(self.passage_start[row])

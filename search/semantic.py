@@ -1,7 +1,10 @@
 """Semantic evidence: cosines of query vectors with every item, and with the best passage.
 
 The item scan is one matrix product per segment over the memory-mapped vectors (float32,
-float16 or int8, embedding.vector_dtype); it is the only pass over every row. Passage cosines
+float16 or int8, embedding.vector_dtype); it is the only pass over every row. In a large archive
+(relevance.sketch_min_rows) it is two-staged: the pass over every row reads the segments'
+sketches (a quarter of the vectors' size, segment.Sketch), and only the best
+`relevance.sketch_candidates` rows by the estimate are scored on their full vectors. Passage cosines
 are computed for the items worth it: the best `relevance.passage_candidates` items by item
 cosine, their passages gathered. Long items (at least `relevance.long_item_passages`
 passages) have their passages stored first in each segment, so that
@@ -12,6 +15,7 @@ to a reading of every passage (README "Relevance").
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -54,11 +58,39 @@ def scan(vectors: np.ndarray, queries: np.ndarray) -> np.ndarray:
     return out
 
 
-def item_cosines(snapshot: Snapshot, queries: np.ndarray) -> np.ndarray:
-    """(rows, k) cosines over all segments."""
+@dataclass(frozen=True)
+class TwoStage:
+    """When and how the item scan is two-staged (config.toml relevance.sketch_*)."""
+
+    min_rows: int
+    candidates: int
+    dims: int  # directions of a sketch computed in memory for a segment stored without one
+
+    @classmethod
+    def from_settings(cls, settings) -> "TwoStage":  # noqa: ANN001 (search.config.Settings)
+        return cls(settings.relevance.sketch_min_rows, settings.relevance.sketch_candidates, settings.embedding.sketch_dims)
+
+    def applies(self, rows: int) -> bool:
+        return self.dims > 0 and rows >= self.min_rows and rows > self.candidates
+
+
+def item_cosines(snapshot: Snapshot, queries: np.ndarray, two_stage: TwoStage | None = None) -> np.ndarray:
+    """(rows, k) cosines over all segments: exact, or (two-staged) exact for the best candidates
+    by the sketches' estimate and the estimate for the others. The estimate is not capped at the
+    lowest exact cosine, as unread passages are (_unexamined): it is unbiased, and the candidates
+    picked for a high estimate include rows whose exact cosine is far lower (at a million rows
+    the lowest sat below the median row), so such a cap would drop most of a broad match set."""
     if snapshot.size == 0:
         return np.zeros((0, len(queries)), dtype=np.float32)
-    return np.concatenate([scan(seg.vectors, queries) for seg in snapshot.segments])
+    if two_stage is None or not two_stage.applies(snapshot.size):
+        return np.concatenate([scan(seg.vectors, queries) for seg in snapshot.segments])
+    estimates = np.concatenate([seg.sketch(two_stage.dims).estimate(queries) for seg in snapshot.segments])
+    top = _top_rows(estimates, two_stage.candidates)
+    exact = np.empty((len(top), queries.shape[0]), dtype=np.float32)
+    for seg, lo, hi, local in _per_segment(snapshot, top):
+        exact[lo:hi] = _gathered(seg.vectors, local, queries)
+    estimates[top] = exact
+    return estimates
 
 
 def best_passages(snapshot: Snapshot, queries: np.ndarray, item_cos: np.ndarray, candidates: int,

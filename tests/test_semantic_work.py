@@ -4,6 +4,7 @@ at most `relevance.feedback_max_rows` rows again. Real model and index (the deve
 from __future__ import annotations
 
 import dataclasses
+import shutil
 
 import numpy as np
 import pytest
@@ -92,3 +93,63 @@ def test_rows_whose_passages_were_not_read_never_outrank_those_read(dev_index, e
     assert best[unread].max() <= best[read].min()
     assert (best[unread] <= item_cos[unread, 0]).all()
     e.close()
+
+
+def two_staged(settings, candidates: int):
+    return with_relevance(settings, sketch_min_rows=0, sketch_candidates=candidates)
+
+
+def test_two_staged_scan_scores_its_candidates_exactly_and_estimates_the_rest(dev_index, engine):
+    """A large archive's first pass reads the sketches; the best candidates by the estimate get
+    their exact cosines, and they hold the exact best rows."""
+    e = SearchEngine(dev_index, embedder=engine.embedder)
+    snap = e.snapshot
+    stage = semantic.TwoStage(min_rows=0, candidates=40, dims=96)
+    assert stage.applies(snap.size) and not semantic.TwoStage(10**6, 40, 96).applies(snap.size)
+    for q in QUERIES:
+        query = np.stack([e.embedder.embed_query(p) for p in q.split()])
+        exact = semantic.item_cosines(snap, query)
+        two = semantic.item_cosines(snap, query, stage)
+        for j in range(query.shape[0]):
+            same = np.flatnonzero(two[:, j] == exact[:, j])
+            assert len(same) >= stage.candidates, (q, len(same))
+            best = np.argsort(-exact[:, j], kind="stable")[:10]  # the exact best ten are among the candidates
+            assert set(best[:3]) <= set(same) and len(set(best) & set(same)) >= 9, (q, best, same)
+            error = np.abs(two[:, j] - exact[:, j])
+            assert error.mean() < 0.005 and error.max() < 0.05, (q, error.mean(), error.max())
+    e.close()
+
+
+def test_two_staged_search_finds_what_the_full_scan_finds(dev_index, engine):
+    """At 2 % of the rows as candidates (the share 20,000 are of a million) the first results
+    and the match sets stay those of a reading of every vector."""
+    full = SearchEngine(dev_index, embedder=engine.embedder)
+    two = SearchEngine(two_staged(dev_index, candidates=10), embedder=engine.embedder)
+    for q in QUERIES:
+        for mode in ("semantic", "hybrid"):
+            a, b = full.search(q, mode=mode, limit=10), two.search(q, mode=mode, limit=10)
+            ids_a, ids_b = [r["id"] for r in a["results"]], [r["id"] for r in b["results"]]
+            assert ids_a[:3] == ids_b[:3] and len(set(ids_a) & set(ids_b)) >= 8, (q, mode, ids_a, ids_b)
+            assert abs(a["total"] - b["total"]) <= max(2, 0.1 * a["total"]), (q, mode, a["total"], b["total"])
+    full.close()
+    two.close()
+
+
+def test_segments_store_their_sketch_and_older_ones_get_it_in_memory(dev_index, tmp_path):
+    """A segment written now holds its sketch; one written before sketches existed (the files
+    removed here) gets the same sketch computed when a large query first needs it."""
+    from search.segment import Segment
+
+    folders = sorted((dev_index.index.path).glob("gen-*/seg-*"))
+    assert folders
+    stored = Segment(folders[0])
+    assert (folders[0] / "sketch.npy").exists() and stored.sketch(96).codes.shape == (stored.rows, 96)
+    old = tmp_path / folders[0].name
+    shutil.copytree(folders[0], old)
+    for name in ("sketch", "sketch_mean", "sketch_basis"):
+        (old / f"{name}.npy").unlink()
+    computed = Segment(old).sketch(96)
+    query = np.asarray(stored.vectors[:3], dtype=np.float32)
+    np.testing.assert_allclose(computed.estimate(query), stored.sketch(96).estimate(query), atol=1e-5)
+    exact = np.asarray(stored.vectors, dtype=np.float32) @ query.T
+    assert np.abs(computed.estimate(query) - exact).mean() < 0.005

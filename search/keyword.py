@@ -27,6 +27,8 @@ from .snapshot import Snapshot, TermHits
 
 RUN_PARTIAL = 0.9  # a run of characters with only some of its bigrams: credit of the best one, scaled
 MIN_UNIT_CREDIT = 0.5  # keyword evidence needs one word present, or sub-words carrying at least half of one
+GATHER_COST = 4  # a row reached through a posting list costs about as much as this many rows of a pass
+# over every row (measured at 1M rows: words whose postings list 1.3M rows were slower added that way)
 
 
 @dataclass
@@ -105,9 +107,13 @@ def _credit_into(target: np.ndarray, rows: np.ndarray, value: float) -> None:
 def _unit(unit: Unit, table: TermTable, match_idf, coverage: np.ndarray, title: np.ndarray,
           bm25: np.ndarray, best: np.ndarray, sparse: bool = True) -> tuple[float, float]:
     """Add one unit's weighted credit and BM25F into the part's arrays; returns its weight for
-    coverage (match_idf) and for BM25F (the archive's IDF). A whole word without sub-words (most
-    query words) touches only its posting rows (`sparse`); the general case below makes several
-    passes over every row, which at a million rows cost more than the postings themselves."""
+    coverage (match_idf) and for BM25F (the archive's IDF). With `sparse`, only the posting rows
+    of the unit's words are touched: a whole word without sub-words (most query words) adds its
+    postings directly; a word with sub-words builds its credit in scratch arrays and adds it
+    on its posting rows, unless they are so many that the passes cost less (GATHER_COST).
+    Without `sparse`, the arrays are combined over every row (several passes, which
+    at a million rows cost more than the postings themselves): the reference the tests compare
+    with. Runs of single characters always take the passes over every row."""
     n = table.size
     if sparse and unit.kind != "run" and all(s == unit.text for s in unit.parts):
         whole = table.hits(unit.text)
@@ -154,16 +160,27 @@ def _unit(unit: Unit, table: TermTable, match_idf, coverage: np.ndarray, title: 
     credit = np.zeros(n, dtype=np.float32)
     tcredit = np.zeros(n, dtype=np.float32)
     unit_bm = np.zeros(n, dtype=np.float32)
-    for sub in subs:
-        hits = table.hits(sub)
+    sub_hits = [(table.hits(sub), sub) for sub in subs]
+    for hits, sub in sub_hits:
         share = min(1.0, math.sqrt((word_df + 0.5) / (hits.df + 0.5)))
         _credit_into(credit, hits.rows, share)
         _credit_into(tcredit, hits.title_rows, share)
         unit_bm[hits.rows] += share * table.idf(sub) * hits.weights
     credit[whole.rows] = 1.0
     tcredit[whole.title_rows] = 1.0
-    np.maximum(best, credit, out=best)
     unit_bm[whole.rows] = table.idf(unit.text) * whole.weights
+    listed = len(whole.rows) + sum(len(h.rows) for h, _s in sub_hits)
+    if sparse and listed * GATHER_COST < n:
+        # Only the posting rows hold credit: add it there (a row listed twice gets the same
+        # value twice, as the right side is read before the assignment), no pass over every row.
+        rows = np.concatenate([whole.rows] + [h.rows for h, _s in sub_hits])
+        title_rows = np.concatenate([whole.title_rows] + [h.title_rows for h, _s in sub_hits])
+        best[rows] = np.maximum(best[rows], credit[rows])
+        coverage[rows] = coverage[rows] + np.float32(weight) * credit[rows]
+        bm25[rows] = bm25[rows] + unit_bm[rows]
+        title[title_rows] = title[title_rows] + np.float32(weight) * tcredit[title_rows]
+        return weight, rank_weight
+    np.maximum(best, credit, out=best)
     coverage += weight * credit
     title += weight * tcredit
     bm25 += unit_bm

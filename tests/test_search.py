@@ -273,20 +273,24 @@ def test_facets_count_the_same_from_the_match_rows_and_over_every_row(engine, mo
         assert sum(counted[0]["kinds"].values()) == int(match.sum())
 
 
-def test_whole_words_touch_only_their_postings_and_score_as_the_general_path(engine):
-    """Words without sub-words are scored from their posting rows alone; every evidence array is
-    the same as the general path's, which passes over every row."""
+@pytest.mark.parametrize("gather_cost", [0, 4])  # 0: words with sub-words always added on their postings
+def test_words_touch_only_their_postings_and_score_as_the_general_path(engine, gather_cost, monkeypatch):
+    """Words, with or without sub-words, are scored on their posting rows alone; every evidence
+    array is the same as the general path's, which passes over every row."""
     import numpy as np
 
+    from search import keyword
     from search.keyword import TermTable, part_evidence
     from search.query import parse_query
 
+    monkeypatch.setattr(keyword, "GATHER_COST", gather_cost)
     table = TermTable(engine.snapshot, engine.settings.relevance.idf_reference_items)
-    checked = 0
+    checked = with_subs = 0
     for q in ("融资", "网格 志愿服务", "招商引资 企业", "文旅融合发展", "社区 居民 服务"):
         for part in parse_query(q, engine.analyzer, 500).parts:
             lean, full = part_evidence(part.units, table), part_evidence(part.units, table, sparse=False)
             for name in ("coverage", "title", "bm25"):
                 assert np.allclose(getattr(lean, name), getattr(full, name), atol=1e-6), (q, name)
             checked += any(all(s == u.text for s in u.parts) and u.kind != "run" for u in part.units)
-    assert checked  # some parts did take the lean path
+            with_subs += any(any(s != u.text for s in u.parts) and u.kind != "run" for u in part.units)
+    assert checked and with_subs  # both lean paths were taken: whole words, and words with sub-words

@@ -309,8 +309,9 @@ def increment(settings, sample, real: Embedder, workdir: Path) -> dict:
 
 
 def derive(source: Path, workdir: Path, dtype: str) -> None:
-    """workdir/ix-built from source/ix-built, vectors re-encoded as `dtype` (other files hard-linked)."""
-    from search.segment import encode_vectors
+    """workdir/ix-built from source/ix-built, vectors re-encoded as `dtype` and their sketches fitted
+    again on the re-encoded values (other files hard-linked)."""
+    from search.segment import encode_vectors, write_sketch
 
     target = workdir / "ix-built"
     subprocess.run(["cp", "-al", str(source / "ix-built"), str(target)], check=True)
@@ -322,6 +323,8 @@ def derive(source: Path, workdir: Path, dtype: str) -> None:
             encoded = encode_vectors(decode_vectors(stored), dtype)
             (folder / f"{name}.npy").unlink()  # a hard link: the source keeps its file
             np.save(folder / f"{name}.npy", encoded)
+            if name == "vectors" and (folder / "sketch.npy").exists():
+                write_sketch(folder, encoded, np.load(folder / "sketch_basis.npy").shape[1])
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         meta["vector_dtype"] = dtype
         meta_path.unlink()

@@ -156,10 +156,7 @@ def write_segment(folder: Path, data: SegmentInput, vector_dtype: str, title_boo
     stored = encode_vectors(data.vectors, vector_dtype)
     _save(folder, "vectors", stored)
     if sketch_dims > 0 and n:
-        sketch = Sketch.fit(stored, sketch_dims)  # of the stored values, as a query reads them
-        _save(folder, "sketch_mean", sketch.mean)
-        _save(folder, "sketch_basis", sketch.basis)
-        _save(folder, "sketch", sketch.codes)
+        write_sketch(folder, stored, sketch_dims)
     counts = np.diff(data.passage_indptr).astype(np.int32)
     long_rows = counts >= long_passages
     order = np.concatenate([np.flatnonzero(long_rows), np.flatnonzero(~long_rows)])
@@ -180,6 +177,15 @@ def write_segment(folder: Path, data: SegmentInput, vector_dtype: str, title_boo
         fh.flush()
         os.fsync(fh.fileno())
     return meta
+
+
+def write_sketch(folder: Path, stored: np.ndarray, dims: int) -> None:
+    """The sketch of a segment's vectors as stored (the values a query reads)."""
+    sketch = Sketch.fit(stored, dims)
+    for name, array in (("sketch_mean", sketch.mean), ("sketch_basis", sketch.basis), ("sketch", sketch.codes)):
+        if (folder / f"{name}.npy").exists():
+            (folder / f"{name}.npy").unlink()  # may be a hard link shared with another index
+        _save(folder, name, array)
 
 
 def _write_postings(folder: Path, data: SegmentInput, title_boost: float) -> dict[str, float]:

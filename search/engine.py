@@ -211,14 +211,16 @@ class SearchEngine:
         for j in range(len(parts)):
             if not self._meaningful(parts[j], table):
                 continue
-            # Rows not scored again keep their first pass, measured against the query's own
-            # background cosine, so both kinds of rows stand on the same scale.
-            old_shift = float(queries[j] @ snap.background.mean)
-            new_shift = float(moved[j] @ snap.background.mean)
-            item_j = item_cos[:, j] - old_shift + new_shift
-            best_j = best[:, j] - old_shift + new_shift
-            item_j[rows], best_j[rows] = items[:, j], passages[:, j]
-            sem[j] = relevance.SemanticEvidence(item_j, best_j, new_shift)
+            # Rows not scored again keep their first pass. The rows scored again are measured
+            # against the moved query's background cosine; shifted onto the query's own, both
+            # kinds stand on the same scale, and the first pass's arrays are updated in place
+            # (no pass over every row).
+            own = float(queries[j] @ snap.background.mean)
+            shift = own - float(moved[j] @ snap.background.mean)
+            item_j, best_j = item_cos[:, j], best[:, j]
+            item_j[rows] = items[:, j] + shift
+            best_j[rows] = passages[:, j] + shift
+            sem[j] = relevance.SemanticEvidence(item_j, best_j, own)
         return self._features(parts, kws, sem, phrases, keyword_side)
 
     @staticmethod

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .semantic import item_cosines
+from .semantic import TwoStage, scored
 from .snapshot import Snapshot
 
 VERY_SIMILAR, SIMILAR, RELATED = "很相似", "相似", "相关"
@@ -57,12 +57,24 @@ def centre(vectors: np.ndarray, mean: np.ndarray) -> np.ndarray:
     return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), _TINY)
 
 
-def centred_cosines(snapshot: Snapshot, vector: np.ndarray) -> np.ndarray:
-    """Centred cosine of every row with one (unit) vector, from the raw scan and the generic column."""
+def centred_cosines(snapshot: Snapshot, vector: np.ndarray,
+                    two_stage: TwoStage | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Centred cosine of every row with one (unit) vector, from the raw scan and the generic column;
+    and the rows scored exactly (None: every row). Two-staged in a large archive, the other rows
+    are estimates, and centring makes them about ten times noisier (|v − m| is about 0.3)."""
+    raw, exact = scored(snapshot, vector[None, :].astype(np.float32), two_stage)
+    return _centred(snapshot, vector, raw[:, 0], np.arange(len(raw))), exact
+
+
+def centred_exact(snapshot: Snapshot, vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Exact centred cosines of some rows (the shown ones, whatever the scan estimated)."""
+    return _centred(snapshot, vector, snapshot.vectors_of(rows) @ vector.astype(np.float32), rows)
+
+
+def _centred(snapshot: Snapshot, vector: np.ndarray, raw: np.ndarray, rows: np.ndarray) -> np.ndarray:
     mean = snapshot.background.mean
     mm = float(mean @ mean)
-    raw = item_cosines(snapshot, vector[None, :].astype(np.float32))[:, 0]
-    vm = snapshot.generic + snapshot.background.generic_offset  # v·m per row
+    vm = snapshot.generic[rows] + snapshot.background.generic_offset  # v·m per row
     qm = float(vector @ mean)
     q_norm = np.sqrt(max(float(vector @ vector) - 2 * qm + mm, _TINY))
     v_norm = np.sqrt(np.maximum(1.0 - 2 * vm + mm, _TINY))

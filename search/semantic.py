@@ -80,17 +80,23 @@ def item_cosines(snapshot: Snapshot, queries: np.ndarray, two_stage: TwoStage | 
     lowest exact cosine, as unread passages are (_unexamined): it is unbiased, and the candidates
     picked for a high estimate include rows whose exact cosine is far lower (at a million rows
     the lowest sat below the median row), so such a cap would drop most of a broad match set."""
+    return scored(snapshot, queries, two_stage)[0]
+
+
+def scored(snapshot: Snapshot, queries: np.ndarray,
+           two_stage: TwoStage | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """item_cosines, and the rows scored exactly (sorted; None: every row)."""
     if snapshot.size == 0:
-        return np.zeros((0, len(queries)), dtype=np.float32)
+        return np.zeros((0, len(queries)), dtype=np.float32), None
     if two_stage is None or not two_stage.applies(snapshot.size):
-        return np.concatenate([scan(seg.vectors, queries) for seg in snapshot.segments])
+        return np.concatenate([scan(seg.vectors, queries) for seg in snapshot.segments]), None
     estimates = np.concatenate([seg.sketch(two_stage.dims).estimate(queries) for seg in snapshot.segments])
     top = _top_rows(estimates, two_stage.candidates)
     exact = np.empty((len(top), queries.shape[0]), dtype=np.float32)
     for seg, lo, hi, local in _per_segment(snapshot, top):
         exact[lo:hi] = _gathered(seg.vectors, local, queries)
     estimates[top] = exact
-    return estimates
+    return estimates, top
 
 
 def best_passages(snapshot: Snapshot, queries: np.ndarray, item_cos: np.ndarray, candidates: int,

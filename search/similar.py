@@ -17,9 +17,10 @@ import numpy as np
 
 from . import reuse, snippets
 from .keyword import TermTable
-from .likeness import Labels, best_pair, centred_cosines
+from .likeness import Labels, best_pair, centred_cosines, centred_exact
 from .passages import split_items
 from .query import QueryError
+from .semantic import TwoStage
 
 if TYPE_CHECKING:
     from .engine import SearchEngine
@@ -79,14 +80,20 @@ class Similar:
         engine = self.engine
         snap = engine.snapshot
         cfg = engine.settings.search
-        cos = centred_cosines(snap, vector)
+        cos, exact = centred_cosines(snap, vector, TwoStage.from_settings(engine.settings))
         table = TermTable(snap, engine.settings.relevance.idf_reference_items)
         words = reuse.rare_words((w for w, _s, _e in engine.analyzer.words(text) if w), lambda t: table.hits(t).df)
         keyword = np.zeros(snap.size, dtype=np.float32)
         for word in words:
             hits = table.hits(word)
             keyword[hits.rows] += table.idf(word) * hits.weights
-        rows = reuse.candidates(cos, keyword, mask, max(cfg.reuse_candidates, limit))
+        near = cos
+        if exact is not None:  # two-staged: only rows scored exactly compete by meaning
+            near = np.full(len(cos), -np.inf, dtype=np.float32)
+            near[exact] = cos[exact]
+        rows = reuse.candidates(near, keyword, mask, max(cfg.reuse_candidates, limit))
+        if exact is not None:  # rows found by their words carry exact scores and labels too
+            cos[rows] = centred_exact(snap, vector, rows)
         check = reuse.DraftCheck(text, rows, lambda r: snap.item(r).text, reuse.ReuseRule.from_settings(cfg))
         by_cosine = rows[np.lexsort((rows, -cos[rows]))]  # the candidates hold the cosine top `limit`
         labels = Labels.from_settings(engine.settings.similar)

@@ -208,17 +208,6 @@ def facets(snapshot: Snapshot, match: np.ndarray, year: str | None = None) -> di
     return out
 
 
-def _month_kind(snapshot: Snapshot) -> np.ndarray:
-    """Per row one code for its (month, kind) pair: months and kinds are counted with one
-    bincount, then summed along either axis (cached on the snapshot)."""
-    cached = getattr(snapshot, "_month_kind", None)
-    if cached is None:
-        _low, _span, index = snapshot.month_index
-        cached = index * len(KINDS) + snapshot.kind.astype(np.intp)
-        snapshot._month_kind = cached  # type: ignore[attr-defined]
-    return cached
-
-
 def _counted_rows(snapshot: Snapshot, rows: np.ndarray) -> np.ndarray:
     """[units..., no unit, (month, kind) pairs...] counted over some rows."""
     n_units = len(snapshot.unit_names)
@@ -227,7 +216,7 @@ def _counted_rows(snapshot: Snapshot, rows: np.ndarray) -> np.ndarray:
     starts, counts = indptr[rows], indptr[rows + 1] - indptr[rows]
     pairs = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
     units = np.bincount(snapshot.unit_codes_wide[pairs], minlength=n_units)
-    month_kind = np.bincount(_month_kind(snapshot)[rows], minlength=(span + 1) * len(KINDS))
+    month_kind = np.bincount(snapshot.month_kind[rows], minlength=(span + 1) * len(KINDS))
     return np.concatenate([units, [np.count_nonzero(counts == 0)], month_kind])
 
 
@@ -237,7 +226,7 @@ def _counted_mask(snapshot: Snapshot, match: np.ndarray) -> np.ndarray:
     _low, span, _index = snapshot.month_index
     cells = (span + 1) * len(KINDS)
     units = np.bincount(np.where(match[snapshot.unit_rows], snapshot.unit_codes_wide, n_units), minlength=n_units + 1)
-    month_kind = np.bincount(np.where(match, _month_kind(snapshot), cells), minlength=cells + 1)
+    month_kind = np.bincount(np.where(match, snapshot.month_kind, cells), minlength=cells + 1)
     return np.concatenate([units[:n_units], [np.count_nonzero(match & snapshot.no_unit)], month_kind[:cells]])
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .semantic import TwoStage, scored
+from .semantic import TwoStage, exact_cosines, scored
 from .snapshot import Snapshot
 
 VERY_SIMILAR, SIMILAR, RELATED = "很相似", "相似", "相关"
@@ -63,18 +63,21 @@ def centred_cosines(snapshot: Snapshot, vector: np.ndarray,
     and the rows scored exactly (None: every row). Two-staged in a large archive, the other rows
     are estimates, and centring makes them about ten times noisier (|v − m| is about 0.3)."""
     raw, exact = scored(snapshot, vector[None, :].astype(np.float32), two_stage)
-    return _centred(snapshot, vector, raw[:, 0], np.arange(len(raw))), exact
+    return _centred(snapshot, vector, raw[:, 0], snapshot.generic), exact
 
 
 def centred_exact(snapshot: Snapshot, vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Exact centred cosines of some rows (the shown ones, whatever the scan estimated)."""
-    return _centred(snapshot, vector, snapshot.vectors_of(rows) @ vector.astype(np.float32), rows)
+    """Exact centred cosines of some rows (sorted, unique: the shown ones, whatever the scan
+    estimated)."""
+    raw = exact_cosines(snapshot, vector[None, :].astype(np.float32), rows)[:, 0]
+    return _centred(snapshot, vector, raw, snapshot.generic[rows])
 
 
-def _centred(snapshot: Snapshot, vector: np.ndarray, raw: np.ndarray, rows: np.ndarray) -> np.ndarray:
+def _centred(snapshot: Snapshot, vector: np.ndarray, raw: np.ndarray, generic: np.ndarray) -> np.ndarray:
+    """Centred cosines from raw ones and the rows' `generic` values."""
     mean = snapshot.background.mean
     mm = float(mean @ mean)
-    vm = snapshot.generic[rows] + snapshot.background.generic_offset  # v·m per row
+    vm = generic + snapshot.background.generic_offset  # v·m per row
     qm = float(vector @ mean)
     q_norm = np.sqrt(max(float(vector @ vector) - 2 * qm + mm, _TINY))
     v_norm = np.sqrt(np.maximum(1.0 - 2 * vm + mm, _TINY))

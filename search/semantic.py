@@ -92,11 +92,16 @@ def scored(snapshot: Snapshot, queries: np.ndarray,
         return np.concatenate([scan(seg.vectors, queries) for seg in snapshot.segments]), None
     estimates = np.concatenate([seg.sketch(two_stage.dims).estimate(queries) for seg in snapshot.segments])
     top = _top_rows(estimates, two_stage.candidates)
-    exact = np.empty((len(top), queries.shape[0]), dtype=np.float32)
-    for seg, lo, hi, local in _per_segment(snapshot, top):
-        exact[lo:hi] = _gathered(seg.vectors, local, queries)
-    estimates[top] = exact
+    estimates[top] = exact_cosines(snapshot, queries, top)
     return estimates, top
+
+
+def exact_cosines(snapshot: Snapshot, queries: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """(len(rows), k) cosines of some rows (sorted, unique) from their full vectors."""
+    out = np.zeros((len(rows), queries.shape[0]), dtype=np.float32)
+    for seg, lo, hi, local in _per_segment(snapshot, rows):
+        out[lo:hi] = _gathered(seg.vectors, local, queries)
+    return out
 
 
 def best_passages(snapshot: Snapshot, queries: np.ndarray, item_cos: np.ndarray, candidates: int,
@@ -166,9 +171,7 @@ def rescore(snapshot: Snapshot, queries: np.ndarray, rows: np.ndarray, candidate
     """Item and best-passage cosines of some rows only (sorted, unique), (len(rows), k) each, as
     the first pass measures them (passages read for the best `candidates` by item cosine): the
     second pass of pseudo-relevance feedback scores the plausible matches again, not the corpus."""
-    items = np.zeros((len(rows), queries.shape[0]), dtype=np.float32)
-    for seg, lo, hi, local in _per_segment(snapshot, rows):
-        items[lo:hi] = _gathered(seg.vectors, local, queries)
+    items = exact_cosines(snapshot, queries, rows)
     top = _top_rows(items, candidates)
     return items, _unexamined(items, top, passage_maxima(snapshot, queries, rows[top]))
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .background import Background
-from .item import Item
+from .item import KINDS, Item
 from .records import WHOOSH_DIR, RecordReader
 from .segment import NO_DATE, Segment, code_date, concat_unit_codes, decode_vectors, term_hash
 from .store import BACKGROUND, FILES, IndexUnavailable, Manifest, load_deleted, read_json, read_segments
@@ -93,6 +93,12 @@ class Snapshot:
         index = np.full(self.size, span, dtype=np.intp)
         index[dated] = months - low
         return low, span, index
+
+    @functools.cached_property
+    def month_kind(self) -> np.ndarray:
+        """Per row one code for its (month index, kind) pair: facets count months and kinds with
+        one bincount, then sum along either axis."""
+        return self.month_index[2] * len(KINDS) + self.kind.astype(np.intp)
 
     @functools.cached_property
     def unit_codes_wide(self) -> np.ndarray:

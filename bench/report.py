@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any
 
 LATENCY_MODES = ("keyword", "semantic", "hybrid", "similar", "api_keyword", "api_hybrid", "api_semantic")
-RANK_MODES = ("keyword_rank", "semantic_rank", "hybrid_rank")
+RANK_MODES = ("keyword_rank", "semantic_rank", "hybrid_rank", "keyword_rank_one_thread", "semantic_rank_one_thread")
 PEERS = ("bm25s", "tantivy", "numpy_knn")
 
 
@@ -69,15 +69,17 @@ def markdown(report: dict) -> str:
         lines.append(f"| {label(n, s)} | {s.get('vector_dtype', 'float32')} | " + " | ".join(cells) + " |")
     lines += ["", "In-process times are `SearchEngine.search` (ranking, facets and the 20 results' stored fields and "
               "snippets); API times are HTTP round trips to `bulletin serve`. Ranking only (the first page's rows in "
-              "order, what the peers return): keyword / semantic / hybrid, ms p50 / p95 / p99:", "",
+              "order, what the peers return): keyword / semantic / hybrid as served, then keyword and semantic "
+              "on one thread (search.query_threads = 1, as the peers run; the ratios below use these), "
+              "ms p50 / p95 / p99:", "",
               "| items | " + " | ".join(RANK_MODES) + " |", "|---" * (len(RANK_MODES) + 1) + "|"]
     for n, s in sizes.items():
-        if all(m in s["latency_ms"] for m in RANK_MODES):
+        if all(m in s["latency_ms"] for m in RANK_MODES[:3]):
             lines.append(f"| {label(n, s)} | " + " | ".join(
                 f"{s['latency_ms'][m]['p50']:.1f} / {s['latency_ms'][m]['p95']:.1f} / {s['latency_ms'][m]['p99']:.1f}"
-                for m in RANK_MODES) + " |")
+                if m in s["latency_ms"] else "–" for m in RANK_MODES) + " |")
     lines += ["",
-              "## Peers on the same terms and vectors (ms p50 / p95) and ratios ours / peer (p50)", "",
+              "## Peers on the same terms and vectors (ms p50 / p95) and ratios ours (one thread) / peer (p50)", "",
               "| items | bm25s | tantivy | numpy kNN | keyword / bm25s | keyword / tantivy | semantic / numpy kNN "
               "| ranking only: keyword / bm25s | keyword / tantivy | semantic / numpy kNN |",
               "|---|---|---|---|---|---|---|---|---|---|"]

@@ -132,6 +132,8 @@ class SearchSettings:
     reuse_passage_chars: int = 40
     reuse_candidates: int = 50
     suggest_limit: int = 8
+    query_threads: int = 2
+    parallel_min_rows: int = 50_000
 
 
 @dataclass(frozen=True)
@@ -265,7 +267,8 @@ CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
 
 # Settings that must be above zero.
 POSITIVE = {("readers", "libreoffice_timeout_seconds"), ("readers", "ocr_dpi"), ("readers", "ocr_timeout_seconds"),
-            ("watch", "debounce_seconds"), ("watch", "settle_seconds"), ("watch", "retry_max_seconds")}
+            ("watch", "debounce_seconds"), ("watch", "settle_seconds"), ("watch", "retry_max_seconds"),
+            ("search", "query_threads")}
 
 
 # A web origin as browsers send it: scheme://host[:port], no path; or * for any origin.

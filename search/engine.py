@@ -26,6 +26,7 @@ from .embedding import Embedder
 from .filters import Filters, facets
 from .fusion import ranked_rows, rrf, weighted
 from .item import Item
+from .parallel import Splitter
 from .keyword import TermTable, part_evidence
 from .query import Part, ParsedQuery, QueryError, checked_page, parse_query
 from .segment import NO_DATE, Segment, code_date
@@ -99,7 +100,7 @@ class SearchEngine:
             "offset": offset,
             "limit": limit,
             "results": [self._result(int(r), float(scores[r]), parsed, query_vector) for r in page],
-            "facets": facets(self.snapshot, match, filters.month[:4] if filters.month else filters.year),
+            "facets": facets(self.snapshot, match, filters.month[:4] if filters.month else filters.year, self._split()),
         }
 
     def export(self, q: str, mode: str | None, filters: Filters | None, max_items: int,
@@ -114,6 +115,9 @@ class SearchEngine:
         results = [self._result(int(r), float(scores[r]), parsed, query_vector) for r in rows[:max_items]]
         return {"query": parsed.raw, "mode": mode, "total": int(len(rows)), "results": results,
                 "filters": filters.describe()}
+
+    def _split(self) -> Splitter:
+        return Splitter.for_archive(self.settings, self.snapshot.size)
 
     def _mode(self, mode: str | None) -> str:
         mode = mode or self.settings.search.default_mode
@@ -147,7 +151,7 @@ class SearchEngine:
             min_coverage = rel.keyword_min_coverage if mode == "keyword" else 0.0
             odds = self._combine(parsed, evidence, getattr(rel, mode), min_coverage)
             match = mask & (odds >= threshold)
-            return ranked_rows(np.flatnonzero(match), odds, top), relevance.probability(odds), match
+            return ranked_rows(np.flatnonzero(match), odds, top, self._split()), relevance.probability(odds), match
         kw = self._combine(parsed, evidence, rel.keyword)
         sem = self._combine(parsed, evidence, rel.semantic)
         match = mask & ((kw >= threshold) | (sem >= threshold))
@@ -155,7 +159,7 @@ class SearchEngine:
         cfg = self.settings.search
         fused = rrf(kw, sem, candidates, cfg.rrf_k, cfg.rrf_depth) if fusion == "rrf" else \
             weighted(kw, sem, candidates, cfg.semantic_ratio)
-        return ranked_rows(candidates, fused, top), fused.astype(np.float32), match
+        return ranked_rows(candidates, fused, top, self._split()), fused.astype(np.float32), match
 
     def _evidence(self, parsed: ParsedQuery, mode: str) -> list[tuple[Part, relevance.PartEvidence]]:
         """Each part's features over all rows (keyword ones unless semantic mode, semantic ones
@@ -173,13 +177,14 @@ class SearchEngine:
         keyword_side = mode != "semantic"
         semantic_side = mode != "keyword"
         table = TermTable(snap, rel.idf_reference_items)
-        kws = [part_evidence(p.units, table) if keyword_side or p.phrase else None for p in parts]
+        split = self._split()
+        kws = [part_evidence(p.units, table, split=split) if keyword_side or p.phrase else None for p in parts]
         phrases = {j: self._phrase_mask(p, table) for j, p in enumerate(parts) if p.phrase}
         sem: list[relevance.SemanticEvidence | None] = [None] * len(parts)
         if semantic_side:
             queries = np.stack([self.embedder.embed_query(p.text) for p in parts])
-            item_cos = semantic.item_cosines(snap, queries, semantic.TwoStage.from_settings(self.settings))
-            best = semantic.best_passages(snap, queries, item_cos, rel.passage_candidates, rel.scan_long_items)
+            item_cos = semantic.item_cosines(snap, queries, semantic.TwoStage.from_settings(self.settings), split)
+            best = semantic.best_passages(snap, queries, item_cos, rel.passage_candidates, rel.scan_long_items, split)
             sem = [relevance.SemanticEvidence(item_cos[:, j], best[:, j], float(queries[j] @ snap.background.mean))
                    for j in range(len(parts))]
             for j, part in enumerate(parts):
@@ -190,10 +195,10 @@ class SearchEngine:
             return evidence
         first = self._combine(parsed, evidence, getattr(rel, mode) if mode != "hybrid" or
                               self.settings.search.fusion == "calibrated" else rel.semantic)
-        live = np.flatnonzero(snap.live)
+        live = snap.live_rows
         if not len(live):
             return evidence
-        best_first = ranked_rows(live, first, max(rel.feedback_items, rel.feedback_candidates))  # not a sort of every row
+        best_first = ranked_rows(live, first, max(rel.feedback_items, rel.feedback_candidates), split)  # not a sort of every row
         top = best_first[: rel.feedback_items]
         top = top[first[top] >= relevance.logit(rel.feedback_min_probability)]
         if not len(top):  # no confident first matches: feedback would only amplify noise
@@ -207,7 +212,7 @@ class SearchEngine:
         if len(rows) > rel.feedback_max_rows:  # the best of them by the first pass
             rows = np.sort(best_first[: rel.feedback_max_rows] if rel.feedback_max_rows <= len(best_first)
                            else ranked_rows(rows, first, rel.feedback_max_rows))
-        items, passages = semantic.rescore(snap, moved, rows, rel.passage_candidates)
+        items, passages = semantic.rescore(snap, moved, rows, rel.passage_candidates, split)
         for j in range(len(parts)):
             if not self._meaningful(parts[j], table):
                 continue
@@ -242,9 +247,10 @@ class SearchEngine:
         """Parts of an alternative must all hold (minimum); alternatives widen (maximum). A part
         whose words are less present than min_coverage does not hold at all (keyword mode)."""
         n = self.snapshot.size
+        split = self._split()
         by_part = {}
         for part, ev in evidence:
-            odds = ev.log_odds(weights)
+            odds = ev.log_odds(weights, split)
             if ev.phrase is not None:
                 odds[~ev.phrase] = NEVER
             if min_coverage > 0 and ev.keyword is not None:

@@ -13,6 +13,7 @@ from typing import Protocol
 import numpy as np
 
 from .item import KIND_LABELS, KINDS
+from .parallel import SERIAL, Splitter
 from .segment import NO_DATE as NO_DATE_CODE
 from .segment import date_code
 from .snapshot import Snapshot
@@ -171,21 +172,23 @@ class Filters:
         return [f.describe() for f in self.active()]
 
 
-def facets(snapshot: Snapshot, match: np.ndarray, year: str | None = None) -> dict[str, dict[str, int]]:
+def facets(snapshot: Snapshot, match: np.ndarray, year: str | None = None,
+           split: Splitter = SERIAL) -> dict[str, dict[str, int]]:
     """Counts over the whole match set (a boolean row mask within the live rows): units, years,
     kinds, and months when one year (or month) is chosen. Items without a unit or a date are
     counted as NO_UNIT / NO_DATE."""
     # Counts by bincount over codes. A small match set (most queries in a large archive) is
     # counted from its rows; one holding nearly every live row as the live totals less the rows
     # left out; the rest over every row, a match's rows keeping their code and the others sent
-    # to an extra bin (np.where): no boolean selection of a large set.
+    # to an extra bin (np.where): no boolean selection of a large set. Counts add up over row
+    # spans, so `split` counts them side by side.
     n_match = int(np.count_nonzero(match))
     if n_match * SPARSE_SHARE < len(match):
-        counts = _counted_rows(snapshot, np.flatnonzero(match))
+        counts = _counted_rows(snapshot, np.flatnonzero(match), split)
     elif (snapshot.count - n_match) * SPARSE_SHARE < len(match):
-        counts = _live_totals(snapshot) - _counted_rows(snapshot, np.flatnonzero(snapshot.live & ~match))
+        counts = _live_totals(snapshot) - _counted_rows(snapshot, np.flatnonzero(snapshot.live & ~match), split)
     else:
-        counts = _counted_mask(snapshot, match)
+        counts = sum(split.over_rows(len(match), lambda lo, hi: _counted_mask(snapshot, match, lo, hi)))
     n_units = len(snapshot.unit_names)
     low, span, _index = snapshot.month_index
     unit_counts, no_unit = counts[:n_units], int(counts[n_units])
@@ -208,8 +211,11 @@ def facets(snapshot: Snapshot, match: np.ndarray, year: str | None = None) -> di
     return out
 
 
-def _counted_rows(snapshot: Snapshot, rows: np.ndarray) -> np.ndarray:
+def _counted_rows(snapshot: Snapshot, rows: np.ndarray, split: Splitter = SERIAL) -> np.ndarray:
     """[units..., no unit, (month, kind) pairs...] counted over some rows."""
+    parts = split.spans(len(rows))
+    if len(parts) > 1:
+        return sum(split.run([lambda lo=lo, hi=hi: _counted_rows(snapshot, rows[lo:hi]) for lo, hi in parts]))
     n_units = len(snapshot.unit_names)
     _low, span, _index = snapshot.month_index
     indptr = snapshot.unit_indptr
@@ -220,21 +226,24 @@ def _counted_rows(snapshot: Snapshot, rows: np.ndarray) -> np.ndarray:
     return np.concatenate([units, [np.count_nonzero(counts == 0)], month_kind])
 
 
-def _counted_mask(snapshot: Snapshot, match: np.ndarray) -> np.ndarray:
-    """The same counts over every row, for a mask."""
+def _counted_mask(snapshot: Snapshot, match: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """The same counts over rows lo..hi, for a mask (of every row)."""
     n_units = len(snapshot.unit_names)
     _low, span, _index = snapshot.month_index
     cells = (span + 1) * len(KINDS)
-    units = np.bincount(np.where(match[snapshot.unit_rows], snapshot.unit_codes_wide, n_units), minlength=n_units + 1)
-    month_kind = np.bincount(np.where(match, snapshot.month_kind, cells), minlength=cells + 1)
-    return np.concatenate([units[:n_units], [np.count_nonzero(match & snapshot.no_unit)], month_kind[:cells]])
+    first, last = int(snapshot.unit_indptr[lo]), int(snapshot.unit_indptr[hi])  # their (row, unit) pairs
+    units = np.bincount(np.where(match[snapshot.unit_rows[first:last]], snapshot.unit_codes_wide[first:last], n_units),
+                        minlength=n_units + 1)
+    month_kind = np.bincount(np.where(match[lo:hi], snapshot.month_kind[lo:hi], cells), minlength=cells + 1)
+    return np.concatenate([units[:n_units], [np.count_nonzero(match[lo:hi] & snapshot.no_unit[lo:hi])],
+                           month_kind[:cells]])
 
 
 def _live_totals(snapshot: Snapshot) -> np.ndarray:
     """The counts over every live row (computed once per snapshot)."""
     cached = getattr(snapshot, "_live_totals", None)
     if cached is None:
-        cached = _counted_mask(snapshot, snapshot.live)
+        cached = _counted_mask(snapshot, snapshot.live, 0, snapshot.size)
         snapshot._live_totals = cached  # type: ignore[attr-defined]
     return cached
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .parallel import SERIAL, Splitter
+
 
 def rrf(keyword: np.ndarray, semantic: np.ndarray, candidates: np.ndarray, k: int, depth: int) -> np.ndarray:
     """Σ 1 / (k + rank) over the two rankings, each cut at `depth` (rows beyond add nothing)."""
@@ -33,15 +35,19 @@ def _minmax(scores: np.ndarray, candidates: np.ndarray) -> np.ndarray:
     return out
 
 
-def ranked_rows(rows: np.ndarray, scores: np.ndarray, limit: int | None = None) -> np.ndarray:
+def ranked_rows(rows: np.ndarray, scores: np.ndarray, limit: int | None = None, split: Splitter = SERIAL) -> np.ndarray:
     """rows by score descending, ties by row (stable, so pages never overlap); with `limit`, only
-    the first `limit` of that order, found without sorting every row (a page of a large match set)."""
+    the first `limit` of that order, found without sorting every row (a page of a large match set):
+    the first of each span of `split`, then the first of those."""
     if limit is not None and limit < len(rows):
-        rows = _first(rows, -scores[rows], max(limit, 0))
+        if len(split.spans(len(rows))) > 1:
+            rows = np.concatenate(split.over_rows(len(rows), lambda lo, hi: first_rows(rows[lo:hi], -scores[rows[lo:hi]],
+                                                                                  min(max(limit, 0), hi - lo))))
+        rows = first_rows(rows, -scores[rows], max(limit, 0))
     return rows[np.lexsort((rows, -scores[rows]))]
 
 
-def _first(rows: np.ndarray, keys: np.ndarray, count: int) -> np.ndarray:
+def first_rows(rows: np.ndarray, keys: np.ndarray, count: int) -> np.ndarray:
     """The `count` rows that come first in the order (key, row), unordered: those with a key
     below the count-th smallest, then as many of the rows tied with it as fit, smallest first."""
     if count == 0:

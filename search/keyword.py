@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .analysis import Unit
+from .parallel import SERIAL, Splitter
 from .snapshot import Snapshot, TermHits
 
 RUN_PARTIAL = 0.9  # a run of characters with only some of its bigrams: credit of the best one, scaled
@@ -68,16 +69,61 @@ class TermTable:
         rows = [self.hits(t).rows for u in units for t in u.terms]
         return int(len(np.unique(np.concatenate(rows)))) if rows else 0
 
+    def window(self, lo: int, hi: int) -> "TermWindow":
+        return TermWindow(self, lo, hi)
 
-def part_evidence(units: list[Unit], table: TermTable, sparse: bool = True) -> KeywordEvidence:
+
+class TermWindow:
+    """Rows lo..hi of a TermTable, numbered from lo: postings cut to them; document frequencies,
+    and so IDF, stay the archive's (a row's evidence does not depend on where the rows are cut).
+    The table's lookups must be made before windows are used from several threads."""
+
+    def __init__(self, table: TermTable, lo: int, hi: int) -> None:
+        self.table = table
+        self.lo, self.hi = lo, hi
+        self.size = hi - lo
+        self._hits: dict[str, TermHits] = {}
+
+    def hits(self, term: str) -> TermHits:
+        found = self._hits.get(term)
+        if found is None:
+            whole = self.table.hits(term)
+            a, b = np.searchsorted(whole.rows, [self.lo, self.hi])
+            ta, tb = np.searchsorted(whole.title_rows, [self.lo, self.hi])
+            found = self._hits[term] = TermHits(whole.rows[a:b] - self.lo, whole.weights[a:b],
+                                                whole.title_rows[ta:tb] - self.lo, whole.df)
+        return found
+
+    def idf(self, term: str, context: int | None = None) -> float:
+        return self.table.idf(term, context)
+
+
+def part_evidence(units: list[Unit], table: TermTable, sparse: bool = True, split: Splitter = SERIAL) -> KeywordEvidence:
     """The part's evidence. Words weigh by their IDF among the documents that hold any word of
     the part (not the whole archive): how specific a word is next to the part's other words
     depends on those documents only, so items unrelated to the part never move it, and a
-    generic word (服务 in 志愿服务) stays weak in any archive. BM25F ranks with the archive's IDF."""
+    generic word (服务 in 志愿服务) stays weak in any archive. BM25F ranks with the archive's IDF.
+    Each span of rows of `split` is filled on its own (each row's evidence is its own)."""
     n = table.size
     coverage = np.zeros(n, dtype=np.float32)
     title = np.zeros(n, dtype=np.float32)
     bm25 = np.zeros(n, dtype=np.float32)
+    spans = split.spans(n)
+    if len(spans) == 1:
+        weight = _fill(units, table, sparse, coverage, title, bm25)
+        return KeywordEvidence(coverage, title, bm25, weight)
+    for unit in units:  # looked up once, here, before the spans cut them
+        for term in dict.fromkeys([unit.text, *unit.parts]):
+            table.hits(term)
+    weights = split.run([lambda lo=lo, hi=hi: _fill(units, table.window(lo, hi), sparse, coverage[lo:hi],
+                                                    title[lo:hi], bm25[lo:hi]) for lo, hi in spans])
+    return KeywordEvidence(coverage, title, bm25, weights[0])
+
+
+def _fill(units: list[Unit], table: TermTable | TermWindow, sparse: bool, coverage: np.ndarray, title: np.ndarray,
+          bm25: np.ndarray) -> float:
+    """Fill the part's arrays (zeros, the table's rows); returns the part's total unit weight."""
+    n = table.size
     weights = rank_weights = 0.0
     match_idf = table.idf
     best = np.zeros(n, dtype=np.float32)  # the best credit of any unit
@@ -95,7 +141,7 @@ def part_evidence(units: list[Unit], table: TermTable, sparse: bool = True) -> K
         title /= weights
     if rank_weights > 0:
         bm25 /= rank_weights
-    return KeywordEvidence(coverage, title, bm25, weights)
+    return weights
 
 
 def _credit_into(target: np.ndarray, rows: np.ndarray, value: float) -> None:
@@ -104,7 +150,7 @@ def _credit_into(target: np.ndarray, rows: np.ndarray, value: float) -> None:
         target[rows] = np.maximum(target[rows], value)
 
 
-def _unit(unit: Unit, table: TermTable, match_idf, coverage: np.ndarray, title: np.ndarray,
+def _unit(unit: Unit, table: TermTable | TermWindow, match_idf, coverage: np.ndarray, title: np.ndarray,
           bm25: np.ndarray, best: np.ndarray, sparse: bool = True) -> tuple[float, float]:
     """Add one unit's weighted credit and BM25F into the part's arrays; returns its weight for
     coverage (match_idf) and for BM25F (the archive's IDF). With `sparse`, only the posting rows

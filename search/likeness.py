@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .parallel import SERIAL, Splitter
 from .semantic import TwoStage, exact_cosines, scored
 from .snapshot import Snapshot
 
@@ -57,12 +58,12 @@ def centre(vectors: np.ndarray, mean: np.ndarray) -> np.ndarray:
     return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), _TINY)
 
 
-def centred_cosines(snapshot: Snapshot, vector: np.ndarray,
-                    two_stage: TwoStage | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+def centred_cosines(snapshot: Snapshot, vector: np.ndarray, two_stage: TwoStage | None = None,
+                    split: Splitter = SERIAL) -> tuple[np.ndarray, np.ndarray | None]:
     """Centred cosine of every row with one (unit) vector, from the raw scan and the generic column;
     and the rows scored exactly (None: every row). Two-staged in a large archive, the other rows
     are estimates, and centring makes them about ten times noisier (|v − m| is about 0.3)."""
-    raw, exact = scored(snapshot, vector[None, :].astype(np.float32), two_stage)
+    raw, exact = scored(snapshot, vector[None, :].astype(np.float32), two_stage, split)
     return _centred(snapshot, vector, raw[:, 0], snapshot.generic), exact
 
 

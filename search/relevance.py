@@ -31,6 +31,7 @@ import numpy as np
 
 from .config import ModelWeights
 from .keyword import KeywordEvidence
+from .parallel import SERIAL, Splitter
 
 FEATURES = ("coverage", "exact", "title", "bm25", "semantic", "passage", "gap", "generic")
 EXACT_COVERAGE = 0.999  # coverage at or above this counts as every word present
@@ -83,8 +84,8 @@ class PartEvidence:
             out["generic"] = SEMANTIC_SCALE * self.generic
         return out
 
-    def log_odds(self, weights: ModelWeights) -> np.ndarray:
-        """intercept + Σ weight × feature, as `features` defines them."""
+    def log_odds(self, weights: ModelWeights, split: Splitter = SERIAL) -> np.ndarray:
+        """intercept + Σ weight × feature, as `features` defines them (the rows split by `split`)."""
         kw, sem = self.keyword, self.semantic
         constant = weights.intercept
         terms: list[tuple[float, np.ndarray]] = []
@@ -96,14 +97,19 @@ class PartEvidence:
             constant -= SEMANTIC_SCALE * ((weights.semantic + weights.passage) * sem.background
                                           + (weights.gap * self.best() if weights.gap else 0.0))
             terms += [(item_w, sem.item), (passage_w, sem.passage), (SEMANTIC_SCALE * weights.generic, self.generic)]
-        out = np.full(len(self.live), constant, dtype=np.float32)
-        scratch = np.empty_like(out)
-        for w, values in terms:
-            if w:
-                np.multiply(values, np.float32(w), out=scratch)
-                out += scratch
-        if kw is not None and weights.exact:
-            np.add(out, np.float32(weights.exact), out=out, where=kw.coverage >= EXACT_COVERAGE)
+        out = np.empty(len(self.live), dtype=np.float32)
+
+        def fill(lo: int, hi: int) -> None:
+            part = out[lo:hi]
+            part.fill(constant)
+            scratch = np.empty_like(part)
+            for w, values in terms:
+                if w:
+                    np.multiply(values[lo:hi], np.float32(w), out=scratch)
+                    part += scratch
+            if kw is not None and weights.exact:
+                np.add(part, np.float32(weights.exact), out=part, where=kw.coverage[lo:hi] >= EXACT_COVERAGE)
+        split.over_rows(len(out), fill)
         return out
 
 

@@ -99,10 +99,10 @@ class Sketch:
             codes[start : start + SKETCH_BLOCK] = (decode_vectors(vectors[start : start + SKETCH_BLOCK]) - mean) @ basis
         return cls(mean.astype(np.float32), basis, codes)
 
-    def estimate(self, queries: np.ndarray) -> np.ndarray:
-        """(rows, k) estimated cosines with k unit query vectors."""
+    def estimate(self, queries: np.ndarray, lo: int = 0, hi: int | None = None) -> np.ndarray:
+        """(rows, k) estimated cosines of rows lo..hi with k unit query vectors."""
         projected = np.ascontiguousarray((queries @ self.basis).T, dtype=np.float32)
-        out = np.asarray(self.codes @ projected)
+        out = np.asarray(self.codes[lo:hi] @ projected)
         out += (queries @ self.mean).astype(np.float32)
         return out
 

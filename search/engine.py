@@ -60,7 +60,7 @@ class SearchEngine:
         manifest = read_manifest(index_dir)
         if manifest is None:
             raise IndexUnavailable(f"索引 {index_dir} 不存在；请先运行 bulletin index 数据文件夹")
-        self.embedder = embedder or Embedder(settings.embedding, settings.base_dir)
+        self.embedder = embedder or Embedder(settings.embedding, settings.base_dir, lean=True)
         if manifest.model != self.embedder.name:
             raise IndexUnavailable(
                 f"索引由模型 {manifest.model!r} 生成，而当前配置的是 {self.embedder.name!r}；"

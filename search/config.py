@@ -133,7 +133,6 @@ class SearchSettings:
     reuse_candidates: int = 50
     suggest_limit: int = 8
     query_threads: int = 2
-    parallel_min_rows: int = 50_000
 
 
 @dataclass(frozen=True)

@@ -117,7 +117,7 @@ class SearchEngine:
                 "filters": filters.describe()}
 
     def _split(self) -> Splitter:
-        return Splitter.for_archive(self.settings, self.snapshot.size)
+        return Splitter.from_settings(self.settings)
 
     def _mode(self, mode: str | None) -> str:
         mode = mode or self.settings.search.default_mode
@@ -233,7 +233,7 @@ class SearchEngine:
         """Whether the model's reading of a part can be trusted: it has Chinese characters, or
         the archive uses one of its words. A string such as xyzzy or 12345678 that no item
         contains gets no semantic matches (e5 places such noise as close to texts as a topic)."""
-        return has_cjk(part.text) or any(table.hits(t).df for unit in part.units for t in unit.terms)
+        return has_cjk(part.text) or any(table.df(t) for unit in part.units for t in unit.terms)
 
     def _features(self, parts: list[Part], kws: list, sem: list, phrases: dict[int, np.ndarray],
                   keyword_side: bool) -> list[tuple[Part, relevance.PartEvidence]]:

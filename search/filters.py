@@ -13,7 +13,7 @@ from typing import Protocol
 import numpy as np
 
 from .item import KIND_LABELS, KINDS
-from .parallel import SERIAL, Splitter
+from .parallel import PASS_ROWS, SERIAL, Splitter
 from .segment import NO_DATE as NO_DATE_CODE
 from .segment import date_code
 from .snapshot import Snapshot
@@ -188,7 +188,7 @@ def facets(snapshot: Snapshot, match: np.ndarray, year: str | None = None,
     elif (snapshot.count - n_match) * SPARSE_SHARE < len(match):
         counts = _live_totals(snapshot) - _counted_rows(snapshot, np.flatnonzero(snapshot.live & ~match), split)
     else:
-        counts = sum(split.over_rows(len(match), lambda lo, hi: _counted_mask(snapshot, match, lo, hi)))
+        counts = sum(split.over_rows(len(match), PASS_ROWS, lambda lo, hi: _counted_mask(snapshot, match, lo, hi)))
     n_units = len(snapshot.unit_names)
     low, span, _index = snapshot.month_index
     unit_counts, no_unit = counts[:n_units], int(counts[n_units])
@@ -213,7 +213,7 @@ def facets(snapshot: Snapshot, match: np.ndarray, year: str | None = None,
 
 def _counted_rows(snapshot: Snapshot, rows: np.ndarray, split: Splitter = SERIAL) -> np.ndarray:
     """[units..., no unit, (month, kind) pairs...] counted over some rows."""
-    parts = split.spans(len(rows))
+    parts = split.spans(len(rows), PASS_ROWS)
     if len(parts) > 1:
         return sum(split.run([lambda lo=lo, hi=hi: _counted_rows(snapshot, rows[lo:hi]) for lo, hi in parts]))
     n_units = len(snapshot.unit_names)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .parallel import SERIAL, Splitter
+from .parallel import PASS_ROWS, SERIAL, Splitter
 
 
 def rrf(keyword: np.ndarray, semantic: np.ndarray, candidates: np.ndarray, k: int, depth: int) -> np.ndarray:
@@ -40,8 +40,8 @@ def ranked_rows(rows: np.ndarray, scores: np.ndarray, limit: int | None = None, 
     the first `limit` of that order, found without sorting every row (a page of a large match set):
     the first of each span of `split`, then the first of those."""
     if limit is not None and limit < len(rows):
-        if len(split.spans(len(rows))) > 1:
-            rows = np.concatenate(split.over_rows(len(rows), lambda lo, hi: first_rows(rows[lo:hi], -scores[rows[lo:hi]],
+        if len(split.spans(len(rows), PASS_ROWS)) > 1:
+            rows = np.concatenate(split.over_rows(len(rows), PASS_ROWS, lambda lo, hi: first_rows(rows[lo:hi], -scores[rows[lo:hi]],
                                                                                   min(max(limit, 0), hi - lo))))
         rows = first_rows(rows, -scores[rows], max(limit, 0))
     return rows[np.lexsort((rows, -scores[rows]))]

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .analysis import Unit
-from .parallel import SERIAL, Splitter
+from .parallel import POSTING_ROWS, SERIAL, Splitter
 from .snapshot import Snapshot, TermHits
 
 RUN_PARTIAL = 0.9  # a run of characters with only some of its bigrams: credit of the best one, scaled
@@ -48,6 +48,7 @@ class TermTable:
         self.size = snapshot.size
         self.reference = max(snapshot.size, reference_items)
         self._hits: dict[str, TermHits] = {}
+        self._df: dict[str, int] = {}
 
     def hits(self, term: str) -> TermHits:
         found = self._hits.get(term)
@@ -55,12 +56,22 @@ class TermTable:
             found = self._hits[term] = self.snapshot.term(term)
         return found
 
+    def df(self, term: str) -> int:
+        """Document frequency, without reading the postings unless they are already at hand."""
+        found = self._hits.get(term)
+        if found is not None:
+            return found.df
+        df = self._df.get(term)
+        if df is None:
+            df = self._df[term] = self.snapshot.df(term)
+        return df
+
     def idf(self, term: str, context: int | None = None) -> float:
         """BM25's IDF, counted as if the archive held at least relevance.idf_reference_items
         items: items that do not contain a word then leave its weight alone, so adding
         unrelated items to an archive below that size changes no query's keyword evidence.
         With `context`: within that many documents instead (see part_evidence)."""
-        df = self.hits(term).df
+        df = self.df(term)
         n = self.reference if context is None else max(context, df)
         return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
@@ -108,7 +119,7 @@ def part_evidence(units: list[Unit], table: TermTable, sparse: bool = True, spli
     coverage = np.zeros(n, dtype=np.float32)
     title = np.zeros(n, dtype=np.float32)
     bm25 = np.zeros(n, dtype=np.float32)
-    spans = split.spans(n)
+    spans = split.spans(n, POSTING_ROWS)
     if len(spans) == 1:
         weight = _fill(units, table, sparse, coverage, title, bm25)
         return KeywordEvidence(coverage, title, bm25, weight)

@@ -31,7 +31,7 @@ import numpy as np
 
 from .config import ModelWeights
 from .keyword import KeywordEvidence
-from .parallel import SERIAL, Splitter
+from .parallel import PASS_ROWS, SERIAL, Splitter
 
 FEATURES = ("coverage", "exact", "title", "bm25", "semantic", "passage", "gap", "generic")
 EXACT_COVERAGE = 0.999  # coverage at or above this counts as every word present
@@ -109,7 +109,7 @@ class PartEvidence:
                     part += scratch
             if kw is not None and weights.exact:
                 np.add(part, np.float32(weights.exact), out=part, where=kw.coverage[lo:hi] >= EXACT_COVERAGE)
-        split.over_rows(len(out), fill)
+        split.over_rows(len(out), PASS_ROWS, fill)
         return out
 
 

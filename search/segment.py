@@ -288,6 +288,10 @@ class Segment:
         a, b = self.post_indptr[col], self.post_indptr[col + 1]
         return self.post_rows[a:b], self.post_w[a:b]
 
+    def doc_count(self, col: int) -> int:
+        """Rows holding the term of a column (its postings' length: nothing of them is read)."""
+        return int(self.post_indptr[col + 1] - self.post_indptr[col])
+
     def title_postings(self, col: int) -> np.ndarray:
         return self.title_rows[self.title_indptr[col] : self.title_indptr[col + 1]]
 

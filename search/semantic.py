@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .fusion import first_rows
-from .parallel import SERIAL, Splitter
+from .parallel import PASS_ROWS, SERIAL, VECTOR_ROWS, Splitter
 from .segment import INT8_SCALE, Segment
 from .snapshot import Snapshot
 
@@ -118,7 +118,7 @@ def _every_row(snapshot: Snapshot, split: Splitter, read: Callable[[Segment, int
             if a < b:
                 pieces.append(read(seg, a, b))
         return np.concatenate(pieces)
-    return np.concatenate(split.over_rows(snapshot.size, span, align))
+    return np.concatenate(split.over_rows(snapshot.size, VECTOR_ROWS, span, align))
 
 
 def _split_rows(snapshot: Snapshot, rows: np.ndarray, split: Splitter,
@@ -131,7 +131,7 @@ def _split_rows(snapshot: Snapshot, rows: np.ndarray, split: Splitter,
     def align(position: int) -> int:  # the first of the rows in the segment holding rows[position]
         base = bases[np.searchsorted(bases, rows[position], side="right") - 1]
         return int(np.searchsorted(rows, base))
-    return np.concatenate(split.over_rows(len(rows), lambda lo, hi: work(rows[lo:hi]), align))
+    return np.concatenate(split.over_rows(len(rows), VECTOR_ROWS, lambda lo, hi: work(rows[lo:hi]), align))
 
 
 def exact_cosines(snapshot: Snapshot, queries: np.ndarray, rows: np.ndarray, split: Splitter = SERIAL) -> np.ndarray:
@@ -174,7 +174,7 @@ def _top_rows(item_cos: np.ndarray, count: int, split: Splitter = SERIAL) -> np.
         picked = [first_rows(span, -item_cos[lo:hi, j], count) for j in range(item_cos.shape[1])]
         return np.sort(picked[0]) if len(picked) == 1 else np.unique(np.concatenate(picked))  # sort: 4x faster
 
-    spans = split.over_rows(rows, best_in)
+    spans = split.over_rows(rows, PASS_ROWS, best_in)
     if len(spans) == 1:
         return spans[0]
     pool = np.concatenate(spans)  # sorted: the spans are in row order

@@ -82,9 +82,9 @@ class Similar:
         snap = engine.snapshot
         cfg = engine.settings.search
         cos, exact = centred_cosines(snap, vector, TwoStage.from_settings(engine.settings),
-                                     Splitter.for_archive(engine.settings, snap.size))
+                                     Splitter.from_settings(engine.settings))
         table = TermTable(snap, engine.settings.relevance.idf_reference_items)
-        words = reuse.rare_words((w for w, _s, _e in engine.analyzer.words(text) if w), lambda t: table.hits(t).df)
+        words = reuse.rare_words((w for w, _s, _e in engine.analyzer.words(text) if w), table.df)
         keyword = np.zeros(snap.size, dtype=np.float32)
         for word in words:
             hits = table.hits(word)

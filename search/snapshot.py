@@ -152,6 +152,12 @@ class Snapshot:
             tat += len(t)
         return TermHits(rows, np.asarray(weights), titles, len(rows))
 
+    def df(self, term: str) -> int:
+        """How many rows hold a term (deleted ones too, as `term(...).df`), from the postings'
+        offsets: IDF and a draft's rarest words need no posting list."""
+        h = term_hash(term)
+        return sum(seg.doc_count(col) for seg in self.segments if (col := seg.column(h)) >= 0)
+
     def vectors_of(self, rows: np.ndarray) -> np.ndarray:
         """float32 vectors of some rows (a gather from the memory maps)."""
         out = np.zeros((len(rows), self.manifest.dim), dtype=np.float32)

@@ -20,11 +20,12 @@ QUERIES = ["社区网格化管理", "帮助中小企业解决融资难", "垃圾
 @pytest.mark.parametrize("threads", [1, 2, 3])
 def test_spans_cover_every_row_once_in_order(rows, threads):
     for align in (None, lambda b: b // 100 * 100, lambda b: 0):
-        spans = Splitter(threads).spans(rows, align)
+        spans = Splitter(threads).spans(rows, 1024, align)
         assert spans[0][0] == 0 and spans[-1][1] == rows
         assert all(a[1] == b[0] for a, b in zip(spans, spans[1:])) and all(lo < hi for lo, hi in spans[1:])
-        split = rows >= parallel.MIN_SPLIT_ROWS and threads > 1 and align is None
-        assert len(spans) == (threads if split else len(spans)), spans
+        if align is None:
+            assert len(spans) == (threads if rows >= 1024 else 1), spans
+    assert len(Splitter(2, threshold_scale=0.0).spans(5, 1024)) == 2
 
 
 def test_a_busy_pool_never_holds_a_query_up():
@@ -57,7 +58,7 @@ def split_index(tmp_path_factory, settings, sample_dir, engine):
 
 
 def engine_with(cfg, embedder, threads: int, sketch: bool) -> SearchEngine:
-    search = dataclasses.replace(cfg.search, query_threads=threads, parallel_min_rows=0)
+    search = dataclasses.replace(cfg.search, query_threads=threads)
     rel = dataclasses.replace(cfg.relevance, sketch_min_rows=0, sketch_candidates=60) if sketch else cfg.relevance
     return SearchEngine(dataclasses.replace(cfg, search=search, relevance=rel), embedder=embedder)
 
@@ -66,7 +67,7 @@ def engine_with(cfg, embedder, threads: int, sketch: bool) -> SearchEngine:
 @pytest.mark.parametrize("sketch", [False, True], ids=["full scan", "two-staged"])
 def test_split_queries_answer_bit_for_bit_as_unsplit_ones(split_index, engine, monkeypatch, sketch):
     """Spans small enough that every pass splits, inside segments too (a scan block of 16 rows)."""
-    monkeypatch.setattr(parallel, "MIN_SPLIT_ROWS", 2)
+    monkeypatch.setattr(parallel.Splitter, "from_settings", classmethod(lambda cls, s: cls(s.search.query_threads, 0.0)))
     monkeypatch.setattr(semantic, "SCAN_CHUNK", 16)
     one = engine_with(split_index, engine.embedder, 1, sketch)
     two = engine_with(split_index, engine.embedder, 2, sketch)

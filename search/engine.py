@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import re
 import weakref
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -89,8 +89,8 @@ class SearchEngine:
         parsed = parse_query(q, self.analyzer, cfg.max_query_chars)
         # Ranked by relevance, only the rows up to this page are put in order.
         top = offset + limit if sort == "relevance" else None
-        rows, scores, match = self._rank(parsed, mode, filters.mask(self.snapshot), top)
-        rows = self._sorted(rows, scores, sort)
+        rows, score_of, match = self._rank(parsed, mode, filters.mask(self.snapshot), top)
+        rows = self._sorted(rows, score_of, sort)
         page = rows[offset : offset + limit]
         query_vector = self._snippet_vector(parsed, mode)
         return {
@@ -99,7 +99,7 @@ class SearchEngine:
             "total": int(np.count_nonzero(match)),
             "offset": offset,
             "limit": limit,
-            "results": [self._result(int(r), float(scores[r]), parsed, query_vector) for r in page],
+            "results": [self._result(int(r), float(s), parsed, query_vector) for r, s in zip(page, score_of(page))],
             "facets": facets(self.snapshot, match, filters.month[:4] if filters.month else filters.year, self._split()),
         }
 
@@ -109,10 +109,10 @@ class SearchEngine:
         mode = self._mode(mode)
         filters = replace(filters or Filters(), aliases=self.unit_aliases)
         parsed = parse_query(q, self.analyzer, self.settings.search.max_query_chars)
-        rows, scores, _match = self._rank(parsed, mode, filters.mask(self.snapshot))
-        rows = self._sorted(rows, scores, sort)
+        rows, score_of, _match = self._rank(parsed, mode, filters.mask(self.snapshot))
+        rows = self._sorted(rows, score_of, sort)[:max_items]
         query_vector = self._snippet_vector(parsed, mode)
-        results = [self._result(int(r), float(scores[r]), parsed, query_vector) for r in rows[:max_items]]
+        results = [self._result(int(r), float(s), parsed, query_vector) for r, s in zip(rows, score_of(rows))]
         return {"query": parsed.raw, "mode": mode, "total": int(len(rows)), "results": results,
                 "filters": filters.describe()}
 
@@ -125,24 +125,26 @@ class SearchEngine:
             raise QueryError(f"未知的检索模式 {mode!r}，可选：{', '.join(MODES)}")
         return mode
 
-    def _sorted(self, rows: np.ndarray, scores: np.ndarray, sort: str) -> np.ndarray:
+    def _sorted(self, rows: np.ndarray, score_of: Callable[[np.ndarray], np.ndarray], sort: str) -> np.ndarray:
         if sort == "relevance" or not len(rows):
             return rows
         dates = self.snapshot.date[rows].astype(np.int64)
         undated = dates == NO_DATE
         key = -dates if sort == "newest" else dates
-        return rows[np.lexsort((rows, -scores[rows], key, undated))]  # undated last
+        return rows[np.lexsort((rows, -score_of(rows), key, undated))]  # undated last
 
     # --------------------------------------------------------------- ranking
     def _rank(self, parsed: ParsedQuery, mode: str, mask: np.ndarray,
-              top: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(matching rows best first — only the first `top` of them when given —, a score per
-        row, the match mask)."""
+              top: int | None = None) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray], np.ndarray]:
+        """(matching rows best first — only the first `top` of them when given —, the scores of
+        given rows, the match mask). Scores are computed for the rows asked for only (the shown
+        page, or a date-sorted match set), not for every row."""
         snap = self.snapshot
         if parsed.empty or snap.size == 0:
-            none = np.zeros(0, dtype=np.int64)
-            return none, np.zeros(snap.size, dtype=np.float32), np.zeros(snap.size, dtype=bool)
-        mask = mask & ~self._excluded(parsed)
+            return np.zeros(0, dtype=np.int64), lambda rows: np.zeros(len(rows), np.float32), np.zeros(snap.size, dtype=bool)
+        excluded = self._excluded(parsed)
+        if excluded is not None:
+            mask = mask & ~excluded
         rel = self.settings.relevance
         threshold = relevance.logit(rel.match_probability)
         fusion = self.settings.search.fusion if mode == "hybrid" else "calibrated"
@@ -151,7 +153,8 @@ class SearchEngine:
             min_coverage = rel.keyword_min_coverage if mode == "keyword" else 0.0
             odds = self._combine(parsed, evidence, getattr(rel, mode), min_coverage)
             match = mask & (odds >= threshold)
-            return ranked_rows(np.flatnonzero(match), odds, top, self._split()), relevance.probability(odds), match
+            return ranked_rows(np.flatnonzero(match), odds, top, self._split()), \
+                lambda rows: relevance.probability(odds[rows]), match
         kw = self._combine(parsed, evidence, rel.keyword)
         sem = self._combine(parsed, evidence, rel.semantic)
         match = mask & ((kw >= threshold) | (sem >= threshold))
@@ -159,7 +162,7 @@ class SearchEngine:
         cfg = self.settings.search
         fused = rrf(kw, sem, candidates, cfg.rrf_k, cfg.rrf_depth) if fusion == "rrf" else \
             weighted(kw, sem, candidates, cfg.semantic_ratio)
-        return ranked_rows(candidates, fused, top, self._split()), fused.astype(np.float32), match
+        return ranked_rows(candidates, fused, top, self._split()), lambda rows: fused[rows].astype(np.float32), match
 
     def _evidence(self, parsed: ParsedQuery, mode: str) -> list[tuple[Part, relevance.PartEvidence]]:
         """Each part's features over all rows (keyword ones unless semantic mode, semantic ones
@@ -256,11 +259,18 @@ class SearchEngine:
             if min_coverage > 0 and ev.keyword is not None:
                 odds[ev.keyword.coverage < min_coverage] = NEVER
             by_part[id(part)] = odds
-        total = np.full(n, NEVER, dtype=np.float32)
+        # A part's array is read, never written: an alternative of one part is that array, and a
+        # single alternative is the result (no copies, no passes over every row).
+        alternatives = []
         for alternative in parsed.alternatives:
-            odds = by_part[id(alternative[0])].copy()
+            odds = by_part[id(alternative[0])]
             for part in alternative[1:]:
-                np.minimum(odds, by_part[id(part)], out=odds)
+                odds = np.minimum(odds, by_part[id(part)])
+            alternatives.append(odds)
+        if len(alternatives) <= 1:
+            return alternatives[0] if alternatives else np.full(n, NEVER, dtype=np.float32)
+        total = np.maximum(alternatives[0], alternatives[1])
+        for odds in alternatives[2:]:
             np.maximum(total, odds, out=total)
         return total
 
@@ -285,12 +295,14 @@ class SearchEngine:
                 rows &= present
         return rows
 
-    def _excluded(self, parsed: ParsedQuery) -> np.ndarray:
+    def _excluded(self, parsed: ParsedQuery) -> np.ndarray | None:
+        """Rows holding an excluded part (None: the query excludes nothing)."""
+        if not parsed.excluded:
+            return None
         out = np.zeros(self.snapshot.size, dtype=bool)
-        if parsed.excluded:
-            table = TermTable(self.snapshot, self.settings.relevance.idf_reference_items)
-            for part in parsed.excluded:
-                out |= self._phrase_mask(part, table) if part.phrase else self._rows_with_all(part, table)
+        table = TermTable(self.snapshot, self.settings.relevance.idf_reference_items)
+        for part in parsed.excluded:
+            out |= self._phrase_mask(part, table) if part.phrase else self._rows_with_all(part, table)
         return out
 
     # --------------------------------------------------------------- results

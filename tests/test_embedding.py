@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from search.config import PROJECT_ROOT, EmbeddingSettings
-from search.embedding import Embedder, EmbeddingError
+from search.embedding import Embedder, EmbeddingError, resolve_model
 from search.passages import split_items
 
 
@@ -164,7 +164,7 @@ def test_query_tokenizer_gives_the_librarys_ids(e5, sample_items):
 
     light = e5.query_tokenizer
     assert light is not None
-    library = tokenizers.Tokenizer.from_file(str(Path(e5._target) / "tokenizer.json"))
+    library = tokenizers.Tokenizer.from_file(str(Path(resolve_model(e5.settings, PROJECT_ROOT)) / "tokenizer.json"))
     texts = _texts_for_tokenizers(sample_items)
     differ = [t for t in texts if light.encode(t) != library.encode(t, add_special_tokens=False).ids]
     assert not differ, differ[:3]
@@ -186,3 +186,22 @@ def test_lean_embedder_frees_the_tokenizer_and_embeds_the_same(e5, settings):
     texts = ["第一段：区司法局为企业提供法律咨询服务。", long_query]
     assert np.array_equal(lean.embed_passages(texts), e5.embed_passages(texts))
     assert lean.model.tokenizer is not None
+
+
+def test_query_tokenizer_steps_aside_when_the_loaded_tokenizer_differs(e5, settings, tmp_path):
+    """A model folder whose sentence-transformers config lowercases (do_lower_case): the library's
+    tokenizer as loaded no longer matches tokenizer.json alone, so queries keep the library's."""
+    import json
+
+    source = Path(resolve_model(settings.embedding, PROJECT_ROOT))
+    folder = tmp_path / "e5-lower"
+    folder.mkdir()
+    for path in source.iterdir():
+        (folder / path.name).symlink_to(path, target_is_directory=path.is_dir())
+    config = json.loads((source / "sentence_bert_config.json").read_text(encoding="utf-8"))
+    (folder / "sentence_bert_config.json").unlink()
+    (folder / "sentence_bert_config.json").write_text(json.dumps(dict(config, do_lower_case=True)), encoding="utf-8")
+    lower = Embedder(replace(settings.embedding, model=str(folder)), PROJECT_ROOT, lean=True)
+    assert lower.query_tokenizer is None and lower.model.tokenizer is not None
+    assert np.array_equal(lower.embed_query("ABC 融资"), lower.embed_query("abc 融资"))
+    assert e5.query_tokenizer is not None

@@ -117,10 +117,7 @@ class Embedder:
                 f"并在 config.toml 的 embedding.model 中填写该文件夹路径。（{exc}）"
             ) from exc
         light = QueryTokenizer.load(Path(target) / "tokenizer.json") if Path(target).is_dir() else None
-        library = model.tokenizer
-        # Only if it agrees with the tokenizer as loaded (sentence-transformers may add a lowercasing step).
-        if light is not None and library is not None and all(
-                light.encode(p) == library(p, add_special_tokens=False)["input_ids"] for p in TOKENIZER_PROBES):
+        if light is not None and _agrees(light, model.tokenizer):
             self._light = light
         if self.lean and self._light is not None:
             self._free_library_tokenizer(model)
@@ -303,6 +300,13 @@ class Embedder:
         pooled = self._forward([head + p + tail for p in pieces])
         weights = np.array([len(p) for p in pieces], dtype=np.float32)
         return (pooled * weights[:, None]).sum(axis=0) / weights.sum()
+
+
+def _agrees(light: QueryTokenizer, library: Any) -> bool:
+    """Whether search/unigram.py tokenizes the probe texts as the tokenizer as loaded does
+    (sentence-transformers may add a lowercasing step that tokenizer.json does not show)."""
+    return library is not None and all(
+        light.encode(p) == library(p, add_special_tokens=False)["input_ids"] for p in TOKENIZER_PROBES)
 
 
 def _release_freed_memory() -> None:

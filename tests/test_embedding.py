@@ -205,3 +205,18 @@ def test_query_tokenizer_steps_aside_when_the_loaded_tokenizer_differs(e5, setti
     assert lower.query_tokenizer is None and lower.model.tokenizer is not None
     assert np.array_equal(lower.embed_query("ABC 融资"), lower.embed_query("abc 融资"))
     assert e5.query_tokenizer is not None
+
+
+@pytest.mark.slow
+def test_lean_embedder_hands_the_tokenizer_memory_back(settings):
+    """In a fresh process, a lean embedder's anonymous memory after loading the model and
+    embedding a query is well below one that keeps the library's tokenizer (290 MB of trie)."""
+    import subprocess
+    import sys
+
+    script = ("import sys; from search.config import PROJECT_ROOT, load_settings; from search.embedding import Embedder; "
+              "e = Embedder(load_settings().embedding, PROJECT_ROOT, lean=sys.argv[1] == 'lean'); e.embed_query('融资'); "
+              "print(next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('RssAnon')))")
+    anon = {kind: int(subprocess.run([sys.executable, "-c", script, kind], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                                     check=True).stdout.strip().splitlines()[-1]) // 1024 for kind in ("lean", "full")}
+    assert anon["lean"] < anon["full"] - 150, anon

@@ -382,6 +382,7 @@ def test_sort_by_date_is_kept_across_filters_and_pages_without_javascript(deskto
     desktop.find_element(*by("#q")).clear()
     desktop.find_element(*by("#q")).send_keys("网格")
     desktop.find_element(*by(".searchbox button[type=submit]")).click()  # and a new query
+    wait(desktop, lambda d: parse_qs(urlsplit(d.current_url).query).get("q") == ["网格"])  # the new page, not the old one
     assert "sort=newest" in desktop.current_url and desktop.find_element(*by("#sort strong")).text == "最新"
     shot(desktop, "desktop-sort-newest")
 

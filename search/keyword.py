@@ -30,6 +30,8 @@ RUN_PARTIAL = 0.9  # a run of characters with only some of its bigrams: credit o
 MIN_UNIT_CREDIT = 0.5  # keyword evidence needs one word present, or sub-words carrying at least half of one
 GATHER_COST = 4  # a row reached through a posting list costs about as much as this many rows of a pass
 # over every row (measured at 1M rows: words whose postings list 1.3M rows were slower added that way)
+DENSE_WORD_SHARE = 0.3  # a whole word in at least this share of the rows is added through dense arrays
+# (measured at 1M rows: 3.4 against 4.7 ms for a word in 87 % of them, even at 30 %)
 
 
 @dataclass
@@ -159,10 +161,21 @@ def _unit(unit: Unit, table: TermTable | TermWindow, coverage: np.ndarray, title
     if sparse and unit.kind != "run" and all(s == unit.text for s in unit.parts):
         whole = table.hits(unit.text)
         weight = table.idf(unit.text)
-        coverage[whole.rows] += weight  # its credit is 1 where the word is, 0 elsewhere
-        best[whole.rows] = 1.0  # the largest credit there is
         title[whole.title_rows] += weight
-        bm25[whole.rows] += weight * whole.weights
+        if len(whole.rows) < DENSE_WORD_SHARE * n:
+            coverage[whole.rows] += weight  # its credit is 1 where the word is, 0 elsewhere
+            best[whole.rows] = 1.0  # the largest credit there is
+            bm25[whole.rows] += weight * whole.weights
+            return weight
+        # In most rows: written once into dense arrays, then added over every row (0 where the
+        # word is not), rather than read, added and written back row by row in three arrays.
+        present = np.zeros(n, dtype=bool)
+        present[whole.rows] = True
+        unit_bm = np.zeros(n, dtype=np.float32)
+        unit_bm[whole.rows] = weight * whole.weights
+        coverage += np.float32(weight) * present
+        np.maximum(best, present, out=best)
+        bm25 += unit_bm
         return weight
     if unit.kind == "run":
         grams = list(dict.fromkeys(unit.parts))

@@ -273,10 +273,13 @@ def test_facets_count_the_same_from_the_match_rows_and_over_every_row(engine, mo
         assert sum(counted[0]["kinds"].values()) == int(match.sum())
 
 
-@pytest.mark.parametrize("gather_cost", [0, 4])  # 0: words with sub-words always added on their postings
-def test_words_touch_only_their_postings_and_score_as_the_general_path(engine, gather_cost, monkeypatch):
-    """Words, with or without sub-words, are scored on their posting rows alone; every evidence
-    array is the same as the general path's, which passes over every row."""
+# gather_cost 0: words with sub-words always added on their postings; dense_share 0: whole words
+# always added through dense arrays, 2: never.
+@pytest.mark.parametrize("gather_cost,dense_share", [(0, 2.0), (4, 0.0), (4, 0.3)])
+def test_words_touch_only_their_postings_and_score_as_the_general_path(engine, gather_cost, dense_share, monkeypatch):
+    """Words, with or without sub-words, are scored on their posting rows alone (or, for a word
+    in most rows, through dense arrays); every evidence array is the same as the general path's,
+    which passes over every row."""
     import numpy as np
 
     from search import keyword
@@ -284,6 +287,7 @@ def test_words_touch_only_their_postings_and_score_as_the_general_path(engine, g
     from search.query import parse_query
 
     monkeypatch.setattr(keyword, "GATHER_COST", gather_cost)
+    monkeypatch.setattr(keyword, "DENSE_WORD_SHARE", dense_share)
     table = TermTable(engine.snapshot, engine.settings.relevance.idf_reference_items)
     checked = with_subs = 0
     for q in ("融资", "网格 志愿服务", "招商引资 企业", "文旅融合发展", "社区 居民 服务"):
@@ -294,3 +298,23 @@ def test_words_touch_only_their_postings_and_score_as_the_general_path(engine, g
             checked += any(all(s == u.text for s in u.parts) and u.kind != "run" for u in part.units)
             with_subs += any(any(s != u.text for s in u.parts) and u.kind != "run" for u in part.units)
     assert checked and with_subs  # both lean paths were taken: whole words, and words with sub-words
+
+
+def test_a_word_in_most_rows_scores_bit_for_bit_as_on_its_postings(engine, monkeypatch):
+    """The dense path for whole words in most rows adds exactly what the posting path adds."""
+    import numpy as np
+
+    from search import keyword
+    from search.keyword import TermTable, part_evidence
+    from search.query import parse_query
+
+    table = TermTable(engine.snapshot, engine.settings.relevance.idf_reference_items)
+    for q in ("融资", "网格 志愿服务", "社区 居民 服务", "推进 工作 群众"):
+        for part in parse_query(q, engine.analyzer, 500).parts:
+            found = []
+            for share in (2.0, 0.0):
+                monkeypatch.setattr(keyword, "DENSE_WORD_SHARE", share)
+                found.append(part_evidence(part.units, table))
+            for name in ("coverage", "title", "bm25"):
+                assert np.array_equal(getattr(found[0], name), getattr(found[1], name)), (q, name)
+            assert found[0].weight == found[1].weight

@@ -167,8 +167,9 @@ def _unit(unit: Unit, table: TermTable | TermWindow, coverage: np.ndarray, title
             best[whole.rows] = 1.0  # the largest credit there is
             bm25[whole.rows] += weight * whole.weights
             return weight
-        # In most rows: written once into dense arrays, then added over every row (0 where the
-        # word is not), rather than read, added and written back row by row in three arrays.
+        # In many rows (DENSE_WORD_SHARE): written once into dense arrays, then added over every
+        # row (0 where the word is not), rather than read, added and written back row by row in
+        # three arrays.
         present = np.zeros(n, dtype=bool)
         present[whole.rows] = True
         unit_bm = np.zeros(n, dtype=np.float32)

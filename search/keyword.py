@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,6 +68,13 @@ class TermTable:
         if df is None:
             df = self._df[term] = self.snapshot.df(term)
         return df
+
+    def dfs(self, terms: Sequence[str]) -> list[int]:
+        """`df` of several terms, those not yet known looked up together (Snapshot.dfs)."""
+        missing = [t for t in dict.fromkeys(terms) if t not in self._hits and t not in self._df]
+        if missing:
+            self._df.update(zip(missing, (int(d) for d in self.snapshot.dfs(missing))))
+        return [self.df(t) for t in terms]
 
     def idf(self, term: str) -> float:
         """BM25's IDF, counted as if the archive held at least relevance.idf_reference_items

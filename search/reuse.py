@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from .fusion import first_rows
+
 NEAR = "near"  # 几乎相同
 PARTIAL = "partial"  # 部分重复
 SHINGLE_CHARS = 5  # shortest common substring that counts (2-4 characters are single words)
@@ -184,22 +186,26 @@ def compare(draft: Folded, item: Folded) -> Overlap:
 
 
 # ------------------------------------------------------------------ candidates
-def rare_words(words: Iterable[str], doc_freq: Callable[[str], int], n: int = RARE_WORDS) -> list[str]:
-    """The draft's n rarest indexed words: cheap to score (short posting lists), and a copy has them all."""
-    freq = {w: doc_freq(w) for w in dict.fromkeys(words)}
+def rare_words(words: Iterable[str], doc_freqs: Callable[[list[str]], Sequence[int]], n: int = RARE_WORDS) -> list[str]:
+    """The draft's n rarest indexed words: cheap to score (short posting lists), and a copy has
+    them all. doc_freqs: the document frequencies of a list of words (looked up together)."""
+    distinct = list(dict.fromkeys(words))
+    freq = dict(zip(distinct, doc_freqs(distinct)))
     return sorted((w for w, df in freq.items() if df > 0), key=lambda w: (freq[w], w))[:n]
 
 
-def candidates(cosines: np.ndarray, keyword: np.ndarray, mask: np.ndarray, n: int) -> np.ndarray:
-    """The n rows nearest by vector and the n best by keyword score (positive only), among mask."""
-    near = _top(np.where(mask, cosines, -np.inf), n)
-    found = _top(np.where(mask & (keyword > 0), keyword, -np.inf), n)
+def candidates(cosines: np.ndarray, keyword: np.ndarray, mask: np.ndarray, n: int,
+               scored: np.ndarray | None = None) -> np.ndarray:
+    """The n rows nearest by vector and the n best by keyword score (positive only), among mask,
+    ties broken by row. `scored`: the rows whose cosines compete (sorted; None: every row) — a
+    two-staged scan has exact cosines for its candidates only. Both are picked among their own
+    rows: at a million rows, a pass and a partition over every row took 15 ms."""
+    pool = np.flatnonzero(mask) if scored is None else scored[mask[scored]]
+    listed = np.flatnonzero(keyword > 0)
+    listed = listed[mask[listed]]
+    near = first_rows(pool, -cosines[pool], min(n, len(pool)))
+    found = first_rows(listed, -keyword[listed], min(n, len(listed)))
     return np.union1d(near, found)
-
-
-def _top(scores: np.ndarray, n: int) -> np.ndarray:
-    rows = np.argpartition(-scores, n - 1)[:n] if 0 < n < len(scores) else np.arange(len(scores))
-    return rows[np.isfinite(scores[rows])]
 
 
 # -------------------------------------------------------------------- the check

@@ -84,16 +84,13 @@ class Similar:
         cos, exact = centred_cosines(snap, vector, TwoStage.from_settings(engine.settings),
                                      Splitter.from_settings(engine.settings))
         table = TermTable(snap, engine.settings.relevance.idf_reference_items)
-        words = reuse.rare_words((w for w, _s, _e in engine.analyzer.words(text) if w), table.df)
+        words = reuse.rare_words((w for w, _s, _e in engine.analyzer.words(text) if w), table.dfs)
         keyword = np.zeros(snap.size, dtype=np.float32)
         for word in words:
             hits = table.hits(word)
             keyword[hits.rows] += table.idf(word) * hits.weights
-        near = cos
-        if exact is not None:  # two-staged: only rows scored exactly compete by meaning
-            near = np.full(len(cos), -np.inf, dtype=np.float32)
-            near[exact] = cos[exact]
-        rows = reuse.candidates(near, keyword, mask, max(cfg.reuse_candidates, limit))
+        # Two-staged, only the rows scored exactly compete by meaning (`exact`).
+        rows = reuse.candidates(cos, keyword, mask, max(cfg.reuse_candidates, limit), exact)
         if exact is not None:  # rows found by their words carry exact scores and labels too
             cos[rows] = centred_exact(snap, vector, rows)
         check = reuse.DraftCheck(text, rows, lambda r: snap.item(r).text, reuse.ReuseRule.from_settings(cfg))

@@ -193,3 +193,29 @@ def test_similar_labels_are_the_thresholds_measured_on_the_dev_set(dev_engine, s
     for label, found in labels.items():
         assert found["threshold"] == pytest.approx(shipped[label], abs=0.005), (label, found)
         assert found["precision"] >= PRECISION[label] - 0.01 and found["recall"] >= 0.6, (label, found)
+
+
+def test_candidates_are_the_best_rows_by_meaning_and_by_words_ties_by_row():
+    """Against a sort of every row: the n best cosines (among the rows scored exactly, when a
+    scan was two-staged) and the n best positive keyword scores, within the mask."""
+    import numpy as np
+
+    from search import reuse
+
+    rng = np.random.default_rng(11)
+    rows = 5000
+    cosines = rng.integers(0, 40, rows).astype(np.float32) / 40  # many ties
+    keyword = np.where(rng.random(rows) < 0.3, rng.integers(0, 25, rows), 0).astype(np.float32)
+    mask = rng.random(rows) < 0.8
+    scored = np.sort(rng.choice(rows, 700, replace=False))
+
+    def best(order_rows: np.ndarray, scores: np.ndarray, n: int) -> set[int]:
+        order_rows = order_rows[mask[order_rows]]
+        return set(order_rows[np.lexsort((order_rows, -scores[order_rows]))][:n].tolist())
+
+    every, listed = np.arange(rows), np.flatnonzero(keyword > 0)
+    for n in (1, 7, 50, 4000):
+        assert set(reuse.candidates(cosines, keyword, mask, n).tolist()) == \
+            best(every, cosines, n) | best(listed, keyword, n), n
+        assert set(reuse.candidates(cosines, keyword, mask, n, scored).tolist()) == \
+            best(scored, cosines, n) | best(listed, keyword, n), n

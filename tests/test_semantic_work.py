@@ -15,6 +15,7 @@ from search.engine import SearchEngine
 pytestmark = pytest.mark.slow
 
 QUERIES = ["社区网格化管理", "帮助中小企业解决融资难", "垃圾分类 宣传"]
+EXACT = 1e-6  # float32 cosines computed in another order differ in the last bits, not by more
 
 
 def with_relevance(settings, **changes):
@@ -111,8 +112,10 @@ def test_two_staged_scan_scores_its_candidates_exactly_and_estimates_the_rest(de
         exact = semantic.item_cosines(snap, query)
         two = semantic.item_cosines(snap, query, stage)
         for j in range(query.shape[0]):
-            same = np.flatnonzero(two[:, j] == exact[:, j])
-            assert len(same) >= stage.candidates, (q, len(same))
+            # Exact: the same cosine up to the last bits (BLAS sums gathered rows in another order
+            # than a full block; search/semantic.py _every_row), where the estimate is off by ~1e-3.
+            same = np.flatnonzero(np.abs(two[:, j] - exact[:, j]) <= EXACT)
+            assert len(same) >= stage.candidates, (q, len(same), np.sort(np.abs(two[:, j] - exact[:, j]))[:45])
             best = np.argsort(-exact[:, j], kind="stable")[:10]  # the exact best ten are among the candidates
             assert set(best[:3]) <= set(same) and len(set(best) & set(same)) >= 9, (q, best, same)
             error = np.abs(two[:, j] - exact[:, j])

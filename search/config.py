@@ -65,6 +65,7 @@ class EmbeddingSettings:
     device: str = "cpu"
     window_tokens: int = 510
     precision: str = "auto"
+    query_runtime: str = "onnx"
     passage_chars: int = 200
     vector_dtype: str = "float32"
     sketch_dims: int = 96
@@ -260,6 +261,7 @@ CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("search", "fusion"): ("calibrated", "rrf", "weighted"),
     ("embedding", "device"): ("cpu", "cuda", "auto"),
     ("embedding", "precision"): ("auto", "fp32", "bf16"),
+    ("embedding", "query_runtime"): ("onnx", "torch"),
     ("embedding", "vector_dtype"): ("float32", "float16", "int8"),
 }
 

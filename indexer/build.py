@@ -407,8 +407,9 @@ class _Build:
             passage_spans=vectors.spans[a:b],
             avg_lengths=self._avg_lengths(folder.parent, entries, batch_terms),
         )
-        write_segment(folder, data, self.settings.embedding.vector_dtype, self.settings.search.title_boost,
-                      self.settings.relevance.long_item_passages, self.settings.embedding.sketch_dims)
+        emb = self.settings.embedding
+        write_segment(folder, data, emb.vector_dtype, self.settings.search.title_boost,
+                      self.settings.relevance.long_item_passages, emb.sketch_dims, emb.passage_dtype)
 
     def _avg_lengths(self, gen: Path, entries: list[SegmentEntry], batch_terms: list[tuple[list[str], list[str]]]) -> dict[str, float]:
         """BM25's average field lengths over the whole index as it will be (old segments' totals

@@ -68,6 +68,7 @@ class EmbeddingSettings:
     query_runtime: str = "onnx"
     passage_chars: int = 200
     vector_dtype: str = "float32"
+    passage_dtype: str = "int16"
     sketch_dims: int = 96
 
 
@@ -264,6 +265,7 @@ CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("embedding", "precision"): ("auto", "fp32", "bf16"),
     ("embedding", "query_runtime"): ("onnx", "torch"),
     ("embedding", "vector_dtype"): ("float32", "float16", "int8"),
+    ("embedding", "passage_dtype"): ("float32", "int16"),
 }
 
 

@@ -12,7 +12,8 @@ share between processes and page in on demand:
   title_indptr, title_rows         per term: rows whose title contains it
   titles.txt                       one title per line (search-as-you-type reads them, not whoosh)
   vectors.npy                      one vector per row (the mean of its passages)
-  passages.npy, passage_start,     one vector per passage; long items' passages come first, so
+  passages.npy, passage_start,     one vector per passage (embedding.passage_dtype: float32, or
+                                   int16 scaled by 32767); long items' passages come first, so
   passage_count, passage_spans     scanning them is one contiguous slice (long_passages in meta)
   sketch, sketch_mean,             every vector's first principal components (float32, fitted on
   sketch_basis                     the segment's own vectors): a quarter of the vectors' size, so
@@ -46,7 +47,11 @@ K1 = 1.2  # BM25 term-frequency saturation
 B = 0.75  # BM25 length normalisation
 FIELDS = ("title", "text")
 VECTOR_DTYPES = ("float32", "float16", "int8")
+PASSAGE_DTYPES = ("float32", "int16")
 INT8_SCALE = 127.0  # int8 vectors store round(x * 127); components of unit vectors lie in [-1, 1]
+INT16_SCALE = 32767.0  # int16 passages store round(x * 32767): within 1.6e-5 of each component
+# Stored integer types and the factor their values were multiplied by.
+SCALES: dict[np.dtype, float] = {np.dtype(np.int8): INT8_SCALE, np.dtype(np.int16): INT16_SCALE}
 SKETCH_FIT_ROWS = 20_000  # rows (evenly spaced) a segment's principal directions are fitted on
 SKETCH_BLOCK = 65_536  # rows projected at a time when a sketch is computed in memory
 SCAN_CHUNK = 2048  # rows converted at a time when a stored type is not float32 (3 MB as float32); a
@@ -72,9 +77,11 @@ def code_date(code: int) -> str | None:
 
 
 def encode_vectors(vectors: np.ndarray, dtype: str) -> np.ndarray:
-    if dtype == "int8":
-        return np.clip(np.rint(vectors * INT8_SCALE), -127, 127).astype(np.int8)
-    return np.ascontiguousarray(vectors, dtype=np.dtype(dtype))
+    stored = np.dtype(dtype)
+    if stored in SCALES:
+        top = np.iinfo(stored).max
+        return np.clip(np.rint(vectors * SCALES[stored]), -top, top).astype(stored)
+    return np.ascontiguousarray(vectors, dtype=stored)
 
 
 @dataclass(frozen=True)
@@ -133,7 +140,7 @@ class SegmentInput:
 
 
 def write_segment(folder: Path, data: SegmentInput, vector_dtype: str, title_boost: float,
-                  long_passages: int, sketch_dims: int = 0) -> dict[str, Any]:
+                  long_passages: int, sketch_dims: int = 0, passage_dtype: str = "float32") -> dict[str, Any]:
     """Write a segment folder (fsynced); returns its meta. sketch_dims > 0 adds the sketch."""
     folder.mkdir(parents=True)
     n = len(data.items)
@@ -168,13 +175,13 @@ def write_segment(folder: Path, data: SegmentInput, vector_dtype: str, title_boo
     start = np.zeros(n, dtype=np.int64)
     start[order] = np.concatenate([[0], np.cumsum(counts[order])[:-1]]) if n else []
     n_long = int(counts[long_rows].sum())
-    _save(folder, "passages", encode_vectors(data.passages[gather], vector_dtype))
+    _save(folder, "passages", encode_vectors(data.passages[gather], passage_dtype))
     _save(folder, "passage_spans", data.passage_spans[gather].astype(np.int32))
     _save(folder, "passage_start", start)
     _save(folder, "passage_count", counts)
     _save(folder, "long_owner", np.repeat(np.flatnonzero(long_rows), counts[long_rows]).astype(np.int32))
     meta = {"rows": n, "dim": int(data.vectors.shape[1]) if n else 0, "vector_dtype": vector_dtype,
-            "lengths": lengths, "long_passages": n_long, "title_boost": title_boost}
+            "passage_dtype": passage_dtype, "lengths": lengths, "long_passages": n_long, "title_boost": title_boost}
     with (folder / META).open("w", encoding="utf-8") as fh:
         json.dump(meta, fh)
         fh.flush()
@@ -353,9 +360,9 @@ def product(matrix: np.ndarray, columns: np.ndarray) -> np.ndarray:
 
 
 def decode_vectors(array: np.ndarray) -> np.ndarray:
-    """float32 copy of stored vectors (int8 ones scaled back)."""
-    if array.dtype == np.int8:
-        return array.astype(np.float32) / INT8_SCALE
+    """float32 copy of stored vectors (integer ones scaled back)."""
+    if array.dtype in SCALES:
+        return array.astype(np.float32) / SCALES[array.dtype]
     return np.asarray(array, dtype=np.float32)
 
 

@@ -22,7 +22,7 @@ import numpy as np
 from . import segment
 from .fusion import first_rows
 from .parallel import PASS_ROWS, SERIAL, VECTOR_ROWS, Splitter
-from .segment import INT8_SCALE, Segment
+from .segment import SCALES, Segment
 from .snapshot import Snapshot
 
 DENSE_SHARE = 0.25  # re-scoring more than this share of a segment's rows scans it whole, in order,
@@ -43,7 +43,7 @@ def limit_blas_threads(threads: int = 1) -> None:
 
 def scan(vectors: np.ndarray, queries: np.ndarray) -> np.ndarray:
     """(rows, k) float32 cosines of stored vectors with k float32 query vectors (unit length).
-    float16 and int8 rows are converted a small block at a time into one reused float32 buffer,
+    float16 and integer rows are converted a small block at a time into one reused float32 buffer,
     which stays in the CPU cache for the product (converting large blocks costs a pass through
     memory of four bytes a component, as much as scanning float32 vectors)."""
     q = np.ascontiguousarray(queries.T, dtype=np.float32)
@@ -56,8 +56,8 @@ def scan(vectors: np.ndarray, queries: np.ndarray) -> np.ndarray:
         block = buffer[: min(chunk, len(vectors) - start)]
         np.copyto(block, vectors[start : start + len(block)], casting="unsafe")
         np.matmul(block, q, out=out[start : start + len(block)])
-    if vectors.dtype == np.int8:
-        out *= 1.0 / INT8_SCALE
+    if vectors.dtype in SCALES:
+        out *= 1.0 / SCALES[vectors.dtype]
     return out
 
 

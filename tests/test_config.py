@@ -72,6 +72,7 @@ def test_paths_resolve_relative_to_the_file(tmp_path):
     ("[search\n", "格式错误"),
     ("[search]\nfusion = \"sum\"\n", "可选 calibrated, rrf, weighted"),
     ("[embedding]\nvector_dtype = \"int4\"\n", "可选 float32, float16, int8"),
+    ("[embedding]\npassage_dtype = \"float16\"\n", "可选 float32, int16"),
     ("[relevance.hybrid]\ncoverage = \"a lot\"\n", "类型错误"),
     ("[relevance.fancy]\nx = 1\n", "未知的设置"),
     ("[embedding]\nprecision = \"fp8\"\n", "可选 auto, fp32, bf16"),

@@ -61,12 +61,13 @@ def markdown(report: dict) -> str:
              + "; ".join(f"{label(n, s)}: {s['load_average']['mean']} / {s['load_average']['max']}"
                          for n, s in sizes.items() if "load_average" in s) + ".", "",
              "## Latency (ms, after warm-up; 50 queries × repeats; p50 / p95 / p99)", "",
-             "| items | vectors | " + " | ".join(LATENCY_MODES) + " |",
+             "| items | vectors / passages | " + " | ".join(LATENCY_MODES) + " |",
              "|---|---" + "|---" * len(LATENCY_MODES) + "|"]
     for n, s in sizes.items():
         cells = [f"{s['latency_ms'][mode]['p50']:.1f} / {s['latency_ms'][mode]['p95']:.1f} / {s['latency_ms'][mode]['p99']:.1f}"
                  for mode in LATENCY_MODES]
-        lines.append(f"| {label(n, s)} | {s.get('vector_dtype', 'float32')} | " + " | ".join(cells) + " |")
+        types = f"{s.get('vector_dtype', 'float32')} / {s.get('passage_dtype', s.get('vector_dtype', 'float32'))}"
+        lines.append(f"| {label(n, s)} | {types} | " + " | ".join(cells) + " |")
     lines += ["", "In-process times are `SearchEngine.search` (ranking, facets and the 20 results' stored fields and "
               "snippets); API times are HTTP round trips to `bulletin serve`. Ranking only (the first page's rows in "
               "order, what the peers return): keyword / semantic / hybrid as served, then keyword and semantic "

@@ -12,13 +12,14 @@ Stages, each logged to stderr with the time and this process's memory:
               whether the existing segments' files were rewritten (inode and mtime compared)
 
 Environment: BENCH_EMBED_SAMPLE (items for the real-model rate, 400), BENCH_REPEAT (passes over
-the 50 queries, 3), BENCH_VECTOR_DTYPE (embedding.vector_dtype for this run; default config.toml's),
-BENCH_REUSE=1 (keep the built index as a hard-linked copy with its build figures, and start from
-them next time instead of building again: index files are never changed in place, so the copy
-costs no space), BENCH_BUILD_ONLY=1 (stop after the build), BENCH_DERIVE_FROM=DIR (with
-BENCH_VECTOR_DTYPE: start from DIR's kept float32 index with every segment's vectors and passages
-re-encoded in that type — what a build with it writes, without building again; the build figures
-are DIR's).
+the 50 queries, 3), BENCH_VECTOR_DTYPE and BENCH_PASSAGE_DTYPE (embedding.vector_dtype and
+passage_dtype for this run; default config.toml's), BENCH_REUSE=1 (keep the built index as a
+hard-linked copy with its build figures, and start from them next time instead of building
+again: index files are never changed in place, so the copy costs no space; passages stored in
+another type than the configured one are re-encoded first), BENCH_BUILD_ONLY=1 (stop after the
+build), BENCH_DERIVE_FROM=DIR (with BENCH_VECTOR_DTYPE: start from DIR's kept float32 index with
+every segment's vectors re-encoded in that type — what a build with it writes, without building
+again; the build figures are DIR's).
 The last line of stdout is the result as JSON.
 """
 from __future__ import annotations
@@ -101,13 +102,16 @@ def dir_size(path: Path) -> int:
 
 
 def bench_config(workdir: Path) -> Path:
-    """config.toml, or a copy with BENCH_VECTOR_DTYPE (paths made absolute: the copy lives elsewhere)."""
-    dtype = os.environ.get("BENCH_VECTOR_DTYPE")
+    """config.toml, or a copy with BENCH_VECTOR_DTYPE / BENCH_PASSAGE_DTYPE (paths made absolute:
+    the copy lives elsewhere)."""
+    dtypes = {name: os.environ[var] for name, var in (("vector_dtype", "BENCH_VECTOR_DTYPE"),
+                                                       ("passage_dtype", "BENCH_PASSAGE_DTYPE")) if os.environ.get(var)}
     source = PROJECT_ROOT / "config.toml"
-    if not dtype:
+    if not dtypes:
         return source
     text = source.read_text(encoding="utf-8")
-    text = re.sub(r'^vector_dtype = ".*"$', f'vector_dtype = "{dtype}"', text, flags=re.M)
+    for name, dtype in dtypes.items():
+        text = re.sub(rf'^{name} = ".*"$', f'{name} = "{dtype}"', text, flags=re.M)
     text = re.sub(r'^cache_dir = "(.*)"$', lambda m: f'cache_dir = "{(PROJECT_ROOT / m.group(1)).resolve()}"', text, flags=re.M)
     path = workdir / "config.toml"
     path.write_text(text, encoding="utf-8")
@@ -323,6 +327,23 @@ def increment(settings, sample, real: Embedder, workdir: Path) -> dict:
     return result
 
 
+def _replace_array(folder: Path, name: str, array: np.ndarray) -> None:
+    """Write folder/name.npy anew: the old file may be a hard link another copy keeps."""
+    (folder / f"{name}.npy").unlink()
+    np.save(folder / f"{name}.npy", array)
+
+
+def _rewrite_meta(path: Path, **changes: str) -> None:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    path.unlink()  # a hard link: the other copy keeps its file
+    path.write_text(json.dumps(data | changes, ensure_ascii=False), encoding="utf-8")
+
+
+def _segment_folders(root: Path) -> list[Path]:
+    manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
+    return sorted(meta.parent for meta in (root / manifest["generation"]).glob("seg-*/meta.json"))
+
+
 def derive(source: Path, workdir: Path, dtype: str) -> None:
     """workdir/ix-built from source/ix-built, vectors re-encoded as `dtype` and their sketches fitted
     again on the re-encoded values (other files hard-linked)."""
@@ -330,29 +351,41 @@ def derive(source: Path, workdir: Path, dtype: str) -> None:
 
     target = workdir / "ix-built"
     subprocess.run(["cp", "-al", str(source / "ix-built"), str(target)], check=True)
-    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
-    for meta_path in (target / manifest["generation"]).glob("seg-*/meta.json"):
-        folder = meta_path.parent
-        for name in ("vectors", "passages"):
-            stored = np.load(folder / f"{name}.npy", mmap_mode="r")
-            encoded = encode_vectors(decode_vectors(stored), dtype)
-            (folder / f"{name}.npy").unlink()  # a hard link: the source keeps its file
-            np.save(folder / f"{name}.npy", encoded)
-            if name == "vectors" and (folder / "sketch.npy").exists():
-                write_sketch(folder, encoded, np.load(folder / "sketch_basis.npy").shape[1])
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        meta["vector_dtype"] = dtype
-        meta_path.unlink()
-        meta_path.write_text(json.dumps(meta), encoding="utf-8")
-    manifest["vector_dtype"] = dtype
-    (target / "manifest.json").unlink()
-    (target / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    for folder in _segment_folders(target):
+        encoded = encode_vectors(decode_vectors(np.load(folder / "vectors.npy", mmap_mode="r")), dtype)
+        _replace_array(folder, "vectors", encoded)
+        if (folder / "sketch.npy").exists():
+            write_sketch(folder, encoded, np.load(folder / "sketch_basis.npy").shape[1])
+        _rewrite_meta(folder / "meta.json", vector_dtype=dtype)
+    _rewrite_meta(target / "manifest.json", vector_dtype=dtype)
     built = json.loads((source / "build.json").read_text(encoding="utf-8"))
     built["derived_from"] = f"{source.name}, vectors re-encoded as {dtype}"
     built["index_mb"] = round(dir_size(target) / 1e6, 1)
     (workdir / "build.json").write_text(json.dumps(built, ensure_ascii=False), encoding="utf-8")
     shutil.copytree(source / "corpus", workdir / "corpus", copy_function=os.link, dirs_exist_ok=True)
     log(f"derived {target} from {source} ({dtype}, {built['index_mb']} MB)")
+
+
+def match_passages(workdir: Path, dtype: str) -> None:
+    """The kept index's passages re-encoded as `dtype` where a segment stores another type (an index
+    kept from before embedding.passage_dtype changed): what a build with it writes."""
+    from search.segment import encode_vectors
+
+    target, changed = workdir / "ix-built", 0
+    for folder in _segment_folders(target):
+        stored = np.load(folder / "passages.npy", mmap_mode="r")
+        if stored.dtype != np.dtype(dtype):
+            _replace_array(folder, "passages", encode_vectors(decode_vectors(stored), dtype))
+            _rewrite_meta(folder / "meta.json", passage_dtype=dtype)
+            changed += 1
+    if changed:
+        saved = workdir / "build.json"
+        built = json.loads(saved.read_text(encoding="utf-8"))
+        built["derived_from"] = "; ".join(filter(None, [built.get("derived_from"), f"passages re-encoded as {dtype}"]))
+        built["index_mb"] = round(dir_size(target) / 1e6, 1)
+        saved.unlink()  # may be a hard link another copy of the workdir keeps
+        saved.write_text(json.dumps(built, ensure_ascii=False), encoding="utf-8")
+        log(f"passages of {changed} segments re-encoded as {dtype} ({built['index_mb']} MB)")
 
 
 def build_index(size: int, workdir: Path, settings, sample, real: Embedder, embed_sample: int) -> dict:
@@ -392,6 +425,7 @@ def main() -> None:
     if os.environ.get("BENCH_DERIVE_FROM") and not built_copy.exists():
         derive(Path(os.environ["BENCH_DERIVE_FROM"]), workdir, settings.embedding.vector_dtype)
     if os.environ.get("BENCH_REUSE") and saved.exists() and built_copy.exists():
+        match_passages(workdir, settings.embedding.passage_dtype)
         subprocess.run(["cp", "-al", str(built_copy), str(index_dir)], check=True)
         built = json.loads(saved.read_text(encoding="utf-8"))
         corpus = workdir / "corpus"
@@ -427,6 +461,7 @@ def main() -> None:
     result = {
         "items": size,
         "vector_dtype": settings.embedding.vector_dtype,
+        "passage_dtype": settings.embedding.passage_dtype,
         "segments": segments,
         "throughput_items_per_s": throughput,
         "index_seconds": t,

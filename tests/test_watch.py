@@ -200,7 +200,10 @@ def test_serve_watches_the_configured_folders(tmp_path, sample_dir, settings, en
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     config = tmp_path / "config.toml"
-    config.write_text('[index]\npath = "index"\n[watch]\nfolders = ["inbox"]\ndebounce_seconds = 0.5\n', encoding="utf-8")
+    # the session's model cache, as the other served tests use: a cache of its own would make the
+    # server export the model once first (a minute on a CPU without bf16) while the watcher waits
+    config.write_text(f'[index]\npath = "index"\n[embedding]\ncache_dir = "{settings.embedding.cache_dir}"\n'
+                      '[watch]\nfolders = ["inbox"]\ndebounce_seconds = 0.5\n', encoding="utf-8")
     server = subprocess.Popen([str(BULLETIN), "--config", str(config), "serve", "--port", str(port)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 

@@ -66,7 +66,8 @@ def markdown(report: dict) -> str:
     for n, s in sizes.items():
         cells = [f"{s['latency_ms'][mode]['p50']:.1f} / {s['latency_ms'][mode]['p95']:.1f} / {s['latency_ms'][mode]['p99']:.1f}"
                  for mode in LATENCY_MODES]
-        types = f"{s.get('vector_dtype', 'float32')} / {s.get('passage_dtype', s.get('vector_dtype', 'float32'))}"
+        vectors = s.get("vector_dtype", "float32")
+        types = f"{vectors} / {s.get('passage_dtype', vectors)}"  # runs before passage_dtype stored passages as vectors
         lines.append(f"| {label(n, s)} | {types} | " + " | ".join(cells) + " |")
     lines += ["", "In-process times are `SearchEngine.search` (ranking, facets and the 20 results' stored fields and "
               "snippets); API times are HTTP round trips to `bulletin serve`. Ranking only (the first page's rows in "

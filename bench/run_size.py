@@ -51,6 +51,7 @@ from search.passages import split_items
 from search.query import parse_query
 from search.segment import decode_vectors
 from search.semantic import limit_blas_threads
+from search.store import read_manifest, read_segments
 
 from .corpus import ComposedEmbedder, records, sentences, write_corpus
 from .peers import BM25sPeer, NumpyKnnPeer, TantivyPeer, timed
@@ -340,8 +341,8 @@ def _rewrite_meta(path: Path, **changes: str) -> None:
 
 
 def _segment_folders(root: Path) -> list[Path]:
-    manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
-    return sorted(meta.parent for meta in (root / manifest["generation"]).glob("seg-*/meta.json"))
+    gen = root / read_manifest(root).generation
+    return [gen / entry.name for entry in read_segments(gen)]
 
 
 def derive(source: Path, workdir: Path, dtype: str) -> None:

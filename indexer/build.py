@@ -408,8 +408,8 @@ class _Build:
             avg_lengths=self._avg_lengths(folder.parent, entries, batch_terms),
         )
         emb = self.settings.embedding
-        write_segment(folder, data, emb.vector_dtype, self.settings.search.title_boost,
-                      self.settings.relevance.long_item_passages, emb.sketch_dims, emb.passage_dtype)
+        write_segment(folder, data, emb.vector_dtype, emb.passage_dtype, self.settings.search.title_boost,
+                      self.settings.relevance.long_item_passages, emb.sketch_dims)
 
     def _avg_lengths(self, gen: Path, entries: list[SegmentEntry], batch_terms: list[tuple[list[str], list[str]]]) -> dict[str, float]:
         """BM25's average field lengths over the whole index as it will be (old segments' totals

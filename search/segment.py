@@ -139,8 +139,8 @@ class SegmentInput:
     avg_lengths: dict[str, float] | None = None  # BM25 average field lengths; None: this segment's own
 
 
-def write_segment(folder: Path, data: SegmentInput, vector_dtype: str, title_boost: float,
-                  long_passages: int, sketch_dims: int = 0, passage_dtype: str = "float32") -> dict[str, Any]:
+def write_segment(folder: Path, data: SegmentInput, vector_dtype: str, passage_dtype: str, title_boost: float,
+                  long_passages: int, sketch_dims: int = 0) -> dict[str, Any]:
     """Write a segment folder (fsynced); returns its meta. sketch_dims > 0 adds the sketch."""
     folder.mkdir(parents=True)
     n = len(data.items)

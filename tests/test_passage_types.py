@@ -3,7 +3,6 @@ bytes; each segment keeps the type it was written with, new and merged segments 
 configured one, so changing the setting needs no rebuild."""
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from dataclasses import replace
@@ -15,6 +14,7 @@ import pytest
 from indexer.build import build
 from search.engine import SearchEngine
 from search.segment import INT16_SCALE, Segment
+from search.store import read_manifest, read_segments
 
 from .synthetic import write_jsonl
 
@@ -30,8 +30,8 @@ def with_passages(settings, dtype: str, index: Path, merge_factor: int | None = 
 
 
 def segments(index: Path) -> list[Segment]:
-    manifest = json.loads((index / "manifest.json").read_text(encoding="utf-8"))
-    return [Segment(meta.parent) for meta in sorted((index / manifest["generation"]).glob("seg-*/meta.json"))]
+    gen = index / read_manifest(index).generation
+    return [Segment(gen / entry.name) for entry in read_segments(gen)]
 
 
 @pytest.fixture(scope="module")
